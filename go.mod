@@ -1,0 +1,3 @@
+module github.com/ispacct/ispacct
+
+go 1.26.8

@@ -1,0 +1,144 @@
+package parsers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestSquidParse(t *testing.T) {
+	tests := []struct {
+		name, line string
+		want       string // dumpProxy output, or "reject: reason"
+	}{
+		{"plain",
+			"1795215541.000    120 10.4.24.77 TCP_MISS/200 5120 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html",
+			"2026-11-20T22:59:01Z|120|10.4.24.77|TCP_MISS/200|5120|GET|http://example.com/||HIER_DIRECT/93.184.216.34|text/html"},
+		{"connect",
+			"1795215601.250 230 10.4.24.80 TCP_TUNNEL/200 48213 CONNECT www.bank.example:443 - HIER_DIRECT/198.51.100.7 -",
+			"2026-11-20T23:00:01.25Z|230|10.4.24.80|TCP_TUNNEL/200|48213|CONNECT|www.bank.example:443||HIER_DIRECT/198.51.100.7|"},
+		{"user and mime with space",
+			"1795215601.000 1 10.0.2.16 TCP_MISS/304 312 GET http://n.example/a|b\\c anna HIER_NONE/- text/html; charset=utf-8",
+			"2026-11-20T23:00:01Z|1|10.0.2.16|TCP_MISS/304|312|GET|http://n.example/a|b\\c|anna|HIER_NONE/-|text/html; charset=utf-8"},
+		{"ipv6 and mapped", "1795215601.000 1 ::ffff:10.0.2.16 NONE_NONE/000 0 NONE error:invalid-request - HIER_NONE/- -",
+			"2026-11-20T23:00:01Z|1|10.0.2.16|NONE_NONE/000|0|NONE|error:invalid-request||HIER_NONE/-|"},
+		{"invalid utf8 and nul", "1795215601.000 1 10.0.0.1 TCP_MISS/200 1 GET http://x/\xe9\x00 - HIER_NONE/- -",
+			"2026-11-20T23:00:01Z|1|10.0.0.1|TCP_MISS/200|1|GET|http://x/%E9%00||HIER_NONE/-|"},
+		{"no mime field", "1795215601.000 1 10.0.0.1 TCP_MISS/200 1 GET http://x/ - HIER_NONE/-",
+			"2026-11-20T23:00:01Z|1|10.0.0.1|TCP_MISS/200|1|GET|http://x/||HIER_NONE/-|"},
+		{"empty", "", "reject: bad timestamp"},
+		{"garbage", "hello world", "reject: bad timestamp"},
+		{"timestamp without fraction", "1795215601 1 10.0.0.1 TCP_MISS/200 1 GET http://x/ - HIER_NONE/- -", "reject: bad timestamp"},
+		{"short", "1795215601.000 1 10.0.0.1 TCP_MISS/200 1 GET http://x/", "reject: missing fields"},
+		{"only time", "1795215601.000", "reject: missing fields"},
+		{"bad client", "1795215601.000 1 host.example TCP_MISS/200 1 GET http://x/ - HIER_NONE/- -", "reject: bad client address"},
+		{"bad octet", "1795215601.000 1 10.0.0.256 TCP_MISS/200 1 GET http://x/ - HIER_NONE/- -", "reject: bad client address"},
+		{"bad size", "1795215601.000 1 10.0.0.1 TCP_MISS/200 -1 GET http://x/ - HIER_NONE/- -", "reject: bad size"},
+		{"bad elapsed", "1795215601.000 x 10.0.0.1 TCP_MISS/200 1 GET http://x/ - HIER_NONE/- -", "reject: bad elapsed time"},
+	}
+	var p Squid
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec Proxy
+			got := ""
+			if err := p.Parse([]byte(tt.line), &rec); err != nil {
+				got = "reject: " + Reason(err)
+			} else {
+				got = dumpProxy(&rec)
+			}
+			if got != tt.want {
+				t.Errorf("Parse(%q)\n got  %s\n want %s", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+func dumpProxy(r *Proxy) string {
+	return fmt.Sprintf("%s|%d|%s|%s|%d|%s|%s|%s|%s|%s", r.Zeit.Format(time.RFC3339Nano), r.ElapsedMS,
+		r.Client, r.Status, r.Size, r.Method, r.URL, r.Ident, r.Hierarchy, r.MIME)
+}
+
+// TestSquidFixture parses the sample log that make run uses and compares
+// every record with the hand-checked golden file.
+func TestSquidFixture(t *testing.T) {
+	f, err := os.Open("../fixtures/squid/access.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	var p Squid
+	var rec Proxy
+	lr := NewLineReader(f, 0, 0)
+	for {
+		line, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Parse(line, &rec); err != nil {
+			fmt.Fprintf(&out, "%d: reject: %s\n", lr.Line(), Reason(err))
+			continue
+		}
+		fmt.Fprintf(&out, "%d: %s\n", lr.Line(), dumpProxy(&rec))
+	}
+	golden(t, "../fixtures/squid/access.golden", out.Bytes())
+}
+
+func FuzzSquid(f *testing.F) {
+	data, err := os.ReadFile("../fixtures/squid/access.log")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		f.Add(l)
+	}
+	f.Add([]byte("1.1 1 ::1 A 1 B C D E F\x00\xff"))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var p Squid
+		var rec Proxy
+		if err := p.Parse(line, &rec); err != nil {
+			if Reason(err) == "" {
+				t.Fatal("reject without a reason")
+			}
+			return
+		}
+		for _, b := range [][]byte{rec.Status, rec.Method, rec.URL, rec.Ident, rec.Hierarchy, rec.MIME} {
+			if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+				t.Fatalf("field %q not valid text", b)
+			}
+		}
+		if !rec.Client.IsValid() || rec.Size < 0 || len(rec.Status) == 0 {
+			t.Fatalf("accepted incomplete record from %q", line)
+		}
+	})
+}
+
+func BenchmarkSquid(b *testing.B) {
+	line := []byte("1795215541.000    120 10.4.24.77 TCP_MISS/200 5120 GET http://example.com/some/path?q=1 - HIER_DIRECT/93.184.216.34 text/html")
+	var p Squid
+	var rec Proxy
+	b.SetBytes(int64(len(line) + 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Parse(line, &rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSquidNoAllocs(t *testing.T) {
+	line := []byte("1795215541.000    120 10.4.24.77 TCP_MISS/200 5120 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html")
+	var p Squid
+	var rec Proxy
+	if n := testing.AllocsPerRun(100, func() { p.Parse(line, &rec) }); n != 0 {
+		t.Fatalf("Parse allocates %v times per line", n)
+	}
+}
