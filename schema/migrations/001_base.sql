@@ -1,6 +1,8 @@
 -- The tables users query by name (DESIGN.md), the ingest ledger and the
 -- rejects. proxy, http and mta are range-partitioned on zeit, one
 -- partition per local day; ispacct creates partitions before rows arrive.
+-- Optional text is NULL, never '': the .asc files write NULL as an empty
+-- field (COPY ... NULL ''), so rows load back exactly as they were.
 
 -- Facts fixed when the database was first set up (the time zone that
 -- partition boundaries follow).
@@ -16,12 +18,14 @@ CREATE TABLE landefs (
     origin   text NOT NULL DEFAULT 'manual'
 );
 
--- One row per log file ever read. A file is known by a fingerprint of its
--- first line, so a rename or compression by logrotate is the same file.
+-- One row per log file ever read. A file is known by the table it feeds and
+-- a fingerprint of its first line, so a rename or compression by logrotate
+-- is the same file, and so is the same file named on the command line.
 CREATE TABLE ingest_files (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source      text   NOT NULL,
+    tbl         text   NOT NULL,
     fingerprint bytea  NOT NULL,
+    source      text   NOT NULL,   -- the source that read it first
     format      text   NOT NULL,
     path        text   NOT NULL,   -- where it was last seen
     byte_offset bigint NOT NULL DEFAULT 0, -- uncompressed bytes read, complete lines only
@@ -30,7 +34,15 @@ CREATE TABLE ingest_files (
     rejects     bigint NOT NULL DEFAULT 0,
     first_seen  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (source, fingerprint)
+    UNIQUE (tbl, fingerprint)
+);
+
+-- Who holds a job's advisory lock, so a second run can say who is busy.
+CREATE TABLE run_locks (
+    name       text PRIMARY KEY,
+    host       text NOT NULL,
+    pid        integer NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE TABLE rejects (
@@ -73,7 +85,7 @@ CREATE TABLE http (
     zeit       timestamptz NOT NULL,
     size       bigint      NOT NULL,
     datei      text        NOT NULL, -- the path requested, query string kept
-    htuser     text        NOT NULL DEFAULT '', -- authenticated user or empty
+    htuser     text,              -- authenticated user; NULL (empty in http.asc) for none
     methode    text,
     status     smallint,
     referer    text,
