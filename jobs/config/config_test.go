@@ -75,3 +75,19 @@ func TestRelativePathsAndEnv(t *testing.T) {
 		t.Fatalf("DATABASE_URL did not override: %q", c.Database.URL)
 	}
 }
+
+func TestLocalZoneHasAName(t *testing.T) {
+	t.Setenv("TZ", "America/New_York")
+	t.Setenv("ISPACCT_TIMEZONE", "")
+	c, err := Load(filepath.Join(t.TempDir(), "none.toml"))
+	if err == nil {
+		t.Fatal("a missing explicit file loaded")
+	}
+	t.Chdir(t.TempDir())
+	if c, err = Load(""); err != nil {
+		t.Fatal(err)
+	}
+	if c.Loc.String() != "America/New_York" {
+		t.Fatalf("default zone %q, want the host's name for it", c.Loc)
+	}
+}
