@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +111,9 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 		Wait:      wait,
 		Log:       a.log,
 	}
+	if isTerminal(a.stderr) && !a.jsonOut {
+		opt.Progress = a.stderr
+	}
 	var results []*ingest.Result
 	var partial []string
 	for _, s := range srcs {
@@ -186,4 +191,15 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// isTerminal reports whether w is a terminal (progress lines are for
+// people, not for pipes, cron mail or the scheduler).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
