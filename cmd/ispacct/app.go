@@ -65,9 +65,10 @@ type app struct {
 	logLevel   string
 	jsonOut    bool
 
-	cfg  *config.Config
-	log  *slog.Logger
-	pool *pgxpool.Pool
+	cfg    *config.Config
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	server string // the database, named for messages
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -209,7 +210,7 @@ func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.pool = pool
+	a.pool, a.server = pool, describe(t.ConnString)
 	return pool, nil
 }
 

@@ -105,11 +105,12 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 	}
 	now := time.Now()
 	opt := ingest.Options{
-		Loc:       a.cfg.Loc,
-		NotBefore: now.AddDate(0, 0, -a.cfg.Ingest.MaxAgeDays),
-		NotAfter:  now.Add(time.Duration(a.cfg.Ingest.FutureMinutes) * time.Minute),
-		Wait:      wait,
-		Log:       a.log,
+		Loc:        a.cfg.Loc,
+		NotBefore:  now.AddDate(0, 0, -a.cfg.Ingest.MaxAgeDays),
+		NotAfter:   now.Add(time.Duration(a.cfg.Ingest.FutureMinutes) * time.Minute),
+		Wait:       wait,
+		BatchBytes: a.cfg.Ingest.BatchKB << 10,
+		Log:        a.log,
 	}
 	if isTerminal(a.stderr) && !a.jsonOut {
 		opt.Progress = a.stderr
@@ -125,7 +126,7 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 			if a.jsonOut {
 				a.printJSON(results)
 			}
-			return fmt.Errorf("source %s: %w", s.Name, err)
+			return fmt.Errorf("source %s, database %s: %w", s.Name, a.server, err)
 		}
 		for _, fe := range res.FileErrors {
 			partial = append(partial, fmt.Sprintf("%s: %s at offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))

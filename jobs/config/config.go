@@ -61,6 +61,8 @@ type Ingest struct {
 	// RejectThreshold is the share of rejected lines (0..1) above which a
 	// run ends with exit code 3 (partly done).
 	RejectThreshold float64 `toml:"reject_threshold"`
+	// BatchKB bounds the rows committed in one transaction.
+	BatchKB int `toml:"batch_kb"`
 }
 
 // Source is one set of log files of one format.
@@ -87,7 +89,7 @@ func Default() *Config {
 		Timezone: "Local",
 		StateDir: "/var/lib/ispacct",
 		Log:      Log{Format: "text", Level: "info"},
-		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01},
+		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01, BatchKB: 8192},
 		Report:   Report{OutDir: "/var/lib/ispacct/archive"},
 	}
 }
@@ -240,6 +242,9 @@ func (c *Config) validate() error {
 	}
 	if c.Ingest.RejectThreshold < 0 || c.Ingest.RejectThreshold > 1 {
 		return c.fail("ingest.reject_threshold", fmt.Sprint(c.Ingest.RejectThreshold), "must be a share between 0 and 1")
+	}
+	if c.Ingest.BatchKB < 16 || c.Ingest.BatchKB > 1<<20 {
+		return c.fail("ingest.batch_kb", fmt.Sprint(c.Ingest.BatchKB), "must be between 16 and 1048576")
 	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {

@@ -37,8 +37,8 @@ var magics = []struct {
 	{[]byte{0xfd, '7', 'z', 'X', 'Z', 0x00}, XZ},
 }
 
-// logFile is an open log file, decompressed, with a large read buffer.
-type logFile struct {
+// LogFile is an open log file, decompressed, with a large read buffer.
+type LogFile struct {
 	*bufio.Reader
 	Compression Compression
 	Size        int64           // bytes on disk
@@ -49,9 +49,9 @@ type logFile struct {
 }
 
 // Position is how far into the file on disk reading has come.
-func (l *logFile) Position() int64 { return l.raw.n.Load() }
+func (l *LogFile) Position() int64 { return l.raw.n.Load() }
 
-func (l *logFile) Close() error {
+func (l *LogFile) Close() error {
 	if l.ahead != nil {
 		l.ahead.Close()
 	}
@@ -61,8 +61,9 @@ func (l *logFile) Close() error {
 	return l.f.Close()
 }
 
-// openLog opens path and decompresses it by its content.
-func openLog(path string) (*logFile, error) {
+// OpenLog opens path and decompresses it by its content, ahead of the
+// reader in a goroutine of its own.
+func OpenLog(path string) (*LogFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func openLog(path string) (*logFile, error) {
 	counted := &countingReader{r: f}
 	raw := bufio.NewReaderSize(counted, 256<<10)
 	head, _ := raw.Peek(6)
-	l := &logFile{Compression: Plain, Size: size, raw: counted, f: f}
+	l := &LogFile{Compression: Plain, Size: size, raw: counted, f: f}
 	for _, m := range magics {
 		if bytes.HasPrefix(head, m.magic) {
 			l.Compression = m.c

@@ -146,7 +146,7 @@ var rejectColumns = []string{"file_id", "line", "byte_offset", "reason", "raw"}
 
 func (in *ingester) file(ctx context.Context, path string) error {
 	log := in.opt.Log.With("source", in.src.Name, "file", path)
-	lf, err := openLog(path)
+	lf, err := OpenLog(path)
 	if err != nil {
 		in.fileError(path, 0, err)
 		return nil

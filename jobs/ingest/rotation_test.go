@@ -103,7 +103,7 @@ func TestRotationCycles(t *testing.T) {
 	for cycle := 0; cycle < 3; cycle++ {
 		appendFile(t, live, s.lines(30)) // not yet read when rotation comes
 		rotate(t, live)
-		ingestGlob(t, db, live+"*") // the new live file is empty: skipped
+		ingestGlob(t, db, live+"*")          // the new live file is empty: skipped
 		appendFile(t, live+".1", s.lines(5)) // the server writes to the old file until it reopens
 		appendFile(t, live, s.lines(40))
 		ingestGlob(t, db, live+"*")
