@@ -21,6 +21,10 @@ var ErrLineTooLong = errors.New("line longer than 1 MiB")
 // final line without its newline is not returned: it is still being
 // written, and the next run will read it once it is complete.
 type LineReader struct {
+	// Final says the file will not grow (a compressed, rotated file): an
+	// unterminated last line is then returned as a line, not held back.
+	Final bool
+
 	r       *bufio.Reader
 	line    int64
 	off     int64
@@ -56,6 +60,14 @@ func (lr *LineReader) Next() ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			lr.keepLong(frag)
 			continue
+		case errors.Is(err, io.EOF) && lr.Final && n > 0:
+			lr.Final = false // the next call ends with io.EOF
+			lr.line++
+			lr.off += int64(n)
+			if len(lr.long) == 0 {
+				return frag, nil
+			}
+			return lr.appendLong(frag)
 		case errors.Is(err, io.EOF):
 			lr.pending = n
 			return nil, io.EOF

@@ -60,3 +60,16 @@ func TestLineReaderLongLine(t *testing.T) {
 		t.Fatalf("exact line: len %d err %v", len(b), err)
 	}
 }
+
+func TestLineReaderFinal(t *testing.T) {
+	lr := NewLineReader(strings.NewReader("a\nlast"), 0, 0)
+	lr.Final = true
+	lr.Next()
+	b, err := lr.Next()
+	if err != nil || string(b) != "last" || lr.Offset() != 6 || lr.Line() != 2 {
+		t.Fatalf("final line %q %v offset %d line %d", b, err, lr.Offset(), lr.Line())
+	}
+	if _, err := lr.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after final line: %v", err)
+	}
+}

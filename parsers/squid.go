@@ -39,6 +39,9 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	rec.ElapsedMS = int32(el)
 
 	f, rest = nextField(rest)
+	if len(f) == 0 {
+		return reject("missing fields")
+	}
 	if rec.Client, ok = parseAddr(f); !ok {
 		return reject("bad client address")
 	}
@@ -50,6 +53,9 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	rec.Status = textField(&p.scratch, f)
 
 	f, rest = nextField(rest)
+	if len(f) == 0 {
+		return reject("missing fields")
+	}
 	if rec.Size, ok = parseUint(f); !ok {
 		return reject("bad size")
 	}

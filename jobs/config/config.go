@@ -1,0 +1,291 @@
+// Package config reads and validates ispacct's one configuration file.
+//
+// The file is TOML. Unknown keys, bad time zones, bad paths and bad values
+// are refused with the key, the value and why; relative paths are taken
+// relative to the file's folder. The environment overrides the database
+// (DATABASE_URL) and secrets, so they need not be written into the file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultPaths are tried in order when --config is not given.
+var DefaultPaths = []string{"ispacct.toml", "/etc/ispacct/ispacct.toml"}
+
+// Config is the whole configuration, with defaults filled in.
+type Config struct {
+	Timezone string `toml:"timezone"`
+	StateDir string `toml:"state_dir"`
+
+	Database Database `toml:"database"`
+	Log      Log      `toml:"log"`
+	Ingest   Ingest   `toml:"ingest"`
+	Sources  []Source `toml:"source"`
+	Report   Report   `toml:"report"`
+
+	// Loc is Timezone, loaded.
+	Loc *time.Location `toml:"-"`
+	// File is the file the configuration came from, empty for none.
+	File string `toml:"-"`
+}
+
+// Database selects the PostgreSQL server.
+type Database struct {
+	// URL of the server; empty means DATABASE_URL, the PG* variables, or
+	// else the private cluster under StateDir.
+	URL string `toml:"url"`
+}
+
+// Log sets how ispacct logs.
+type Log struct {
+	Format string `toml:"format"` // text or json
+	Level  string `toml:"level"`  // debug, info, warn, error
+}
+
+// Ingest tunes loading.
+type Ingest struct {
+	// MaxAgeDays: rows older than this many days before now are rejected
+	// as clock errors (backfill names its own range).
+	MaxAgeDays int `toml:"max_age_days"`
+	// FutureMinutes: rows more than this far in the future are rejected.
+	FutureMinutes int `toml:"future_minutes"`
+	// RejectThreshold is the share of rejected lines (0..1) above which a
+	// run ends with exit code 3 (partly done).
+	RejectThreshold float64 `toml:"reject_threshold"`
+}
+
+// Source is one set of log files of one format.
+type Source struct {
+	Name   string   `toml:"name"`
+	Format string   `toml:"format"`
+	Paths  []string `toml:"paths"` // globs, e.g. /var/log/squid/access.log*
+	VHost  string   `toml:"vhost"` // per-virtual-host Apache logs: the vhost of these files
+}
+
+// Report sets where archives go.
+type Report struct {
+	OutDir string `toml:"out_dir"`
+}
+
+// Formats are the log formats a source may name, with the table each fills.
+var Formats = map[string]string{
+	"squid": "proxy",
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	return &Config{
+		Timezone: "Local",
+		StateDir: "/var/lib/ispacct",
+		Log:      Log{Format: "text", Level: "info"},
+		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01},
+		Report:   Report{OutDir: "/var/lib/ispacct/archive"},
+	}
+}
+
+// Error is a configuration problem: the file, the key, the value and why.
+type Error struct {
+	File, Key, Value, Why string
+}
+
+func (e *Error) Error() string {
+	where := "config"
+	if e.File != "" {
+		where = fmt.Sprintf("config %q", e.File)
+	}
+	if e.Key == "" {
+		return fmt.Sprintf("%s: %s", where, e.Why)
+	}
+	if e.Value == "" {
+		return fmt.Sprintf("%s: %s: %s", where, e.Key, e.Why)
+	}
+	return fmt.Sprintf("%s: %s = %s: %s", where, e.Key, e.Value, e.Why)
+}
+
+// Load reads the file at path, or with path empty the first of
+// DefaultPaths that exists, or else returns the defaults. Environment
+// overrides are applied and the result validated.
+func Load(path string) (*Config, error) {
+	explicit := path != ""
+	if !explicit {
+		for _, p := range DefaultPaths {
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	c := Default()
+	if path != "" {
+		if err := c.read(path, explicit); err != nil {
+			return nil, err
+		}
+	}
+	c.applyEnv()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) read(path string, explicit bool) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return &Error{File: path, Why: err.Error()}
+	}
+	c.File = abs
+	md, err := toml.DecodeFile(abs, c)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && explicit {
+			return &Error{File: path, Why: "file does not exist"}
+		}
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return &Error{File: path, Why: fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message)}
+		}
+		return &Error{File: path, Why: err.Error()}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return &Error{File: path, Key: keys[0], Why: fmt.Sprintf("unknown key (all unknown: %s)", strings.Join(keys, ", "))}
+	}
+	// Relative paths are relative to the file, not to wherever cron runs us.
+	dir := filepath.Dir(abs)
+	c.StateDir = resolve(dir, c.StateDir)
+	c.Report.OutDir = resolve(dir, c.Report.OutDir)
+	for i := range c.Sources {
+		for j, p := range c.Sources[i].Paths {
+			c.Sources[i].Paths[j] = resolve(dir, p)
+		}
+	}
+	return nil
+}
+
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func (c *Config) applyEnv() {
+	if v := os.Getenv("DATABASE_URL"); v != "" {
+		c.Database.URL = v
+	}
+	if v := os.Getenv("ISPACCT_STATE_DIR"); v != "" {
+		c.StateDir = v
+	}
+	if v := os.Getenv("ISPACCT_TIMEZONE"); v != "" {
+		c.Timezone = v
+	}
+}
+
+func (c *Config) fail(key, value, why string) error {
+	if value != "" {
+		value = fmt.Sprintf("%q", value)
+	}
+	return &Error{File: c.File, Key: key, Value: value, Why: why}
+}
+
+func (c *Config) validate() error {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "" {
+		return c.fail("timezone", c.Timezone, "not a time zone name like \"Europe/Berlin\" or \"UTC\"")
+	}
+	c.Loc = loc
+	if !filepath.IsAbs(c.StateDir) {
+		abs, err := filepath.Abs(c.StateDir)
+		if err != nil {
+			return c.fail("state_dir", c.StateDir, err.Error())
+		}
+		c.StateDir = abs
+	}
+	if err := notAFile("state_dir", c.StateDir, c); err != nil {
+		return err
+	}
+	if err := notAFile("report.out_dir", c.Report.OutDir, c); err != nil {
+		return err
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return c.fail("log.format", c.Log.Format, "must be \"text\" or \"json\"")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return c.fail("log.level", c.Log.Level, "must be debug, info, warn or error")
+	}
+	if c.Ingest.MaxAgeDays < 1 {
+		return c.fail("ingest.max_age_days", fmt.Sprint(c.Ingest.MaxAgeDays), "must be at least 1")
+	}
+	if c.Ingest.FutureMinutes < 0 {
+		return c.fail("ingest.future_minutes", fmt.Sprint(c.Ingest.FutureMinutes), "must not be negative")
+	}
+	if c.Ingest.RejectThreshold < 0 || c.Ingest.RejectThreshold > 1 {
+		return c.fail("ingest.reject_threshold", fmt.Sprint(c.Ingest.RejectThreshold), "must be a share between 0 and 1")
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		key := fmt.Sprintf("source[%d]", i)
+		if s.Name == "" {
+			return c.fail(key+".name", "", "missing: every source needs a name")
+		}
+		if names[s.Name] {
+			return c.fail(key+".name", s.Name, "used by two sources")
+		}
+		names[s.Name] = true
+		if _, ok := Formats[s.Format]; !ok {
+			return c.fail(key+".format", s.Format, "unknown format (known: "+strings.Join(FormatNames(), ", ")+")")
+		}
+		if len(s.Paths) == 0 {
+			return c.fail(key+".paths", "", "missing: name at least one file or glob")
+		}
+		for _, p := range s.Paths {
+			if _, err := filepath.Match(p, ""); err != nil {
+				return c.fail(key+".paths", p, "bad glob pattern")
+			}
+		}
+	}
+	return nil
+}
+
+func notAFile(key, path string, c *Config) error {
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return c.fail(key, path, "is a file, not a folder")
+	}
+	return nil
+}
+
+// FormatNames lists the known formats in order.
+func FormatNames() []string {
+	names := make([]string, 0, len(Formats))
+	for n := range Formats {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Source returns the source with the given name.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExampleLoads(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	c, err := Load("ispacct.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Loc.String() != "Europe/Berlin" || len(c.Sources) != 1 || c.Sources[0].Paths[0] != "/var/log/squid/access.log*" {
+		t.Fatalf("unexpected config: %+v", c)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, file, want string
+	}{
+		{"unknown key", "timezone = \"UTC\"\ncolour = \"blue\"\n", `colour: unknown key`},
+		{"unknown nested key", "[ingest]\nmax_age = 3\n", `ingest.max_age: unknown key`},
+		{"bad time zone", "timezone = \"Mars/Olympus\"\n", `timezone = "Mars/Olympus": not a time zone`},
+		{"bad type", "[ingest]\nmax_age_days = \"ten\"\n", `max_age_days`},
+		{"syntax", "timezone = \n", `line 1`},
+		{"bad log format", "[log]\nformat = \"xml\"\n", `log.format = "xml": must be`},
+		{"bad threshold", "[ingest]\nreject_threshold = 2.0\n", `ingest.reject_threshold = "2": must be a share`},
+		{"unknown format", "[[source]]\nname = \"a\"\nformat = \"iis\"\npaths = [\"/x\"]\n", `source[0].format = "iis": unknown format`},
+		{"duplicate source", "[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/x\"]\n[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/y\"]\n", `source[1].name = "a": used by two sources`},
+		{"bad glob", "[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/x/[\"]\n", `bad glob pattern`},
+		{"no paths", "[[source]]\nname = \"a\"\nformat = \"squid\"\n", `source[0].paths: missing`},
+		{"state dir is a file", "state_dir = \"ispacct.toml\"\n", `state_dir = `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "ispacct.toml")
+			if err := os.WriteFile(p, []byte(tt.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(p)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load error = %v, want it to contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), p) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestMissingExplicitFile(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope.toml")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRelativePathsAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.toml")
+	os.WriteFile(p, []byte("state_dir = \"st\"\n[[source]]\nname = \"s\"\nformat = \"squid\"\npaths = [\"logs/access.log*\"]\n[database]\nurl = \"postgres://file\"\n"), 0o644)
+	t.Setenv("DATABASE_URL", "postgres://env")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StateDir != filepath.Join(dir, "st") || c.Sources[0].Paths[0] != filepath.Join(dir, "logs/access.log*") {
+		t.Fatalf("paths not resolved against the file: %q %q", c.StateDir, c.Sources[0].Paths)
+	}
+	if c.Database.URL != "postgres://env" {
+		t.Fatalf("DATABASE_URL did not override: %q", c.Database.URL)
+	}
+}

@@ -1,0 +1,37 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// fileEntry is a file's row in the ingest ledger: how far it was read.
+type fileEntry struct {
+	id     int64
+	offset int64
+	lines  int64
+}
+
+// ledgerEntry finds the file's ledger row, or creates it at offset 0. An
+// empty row is harmless if the load that follows fails.
+func ledgerEntry(ctx context.Context, pool *pgxpool.Pool, tbl string, fp []byte, source, format, path string) (fileEntry, error) {
+	var e fileEntry
+	err := pool.QueryRow(ctx, `
+		INSERT INTO ingest_files (tbl, fingerprint, source, format, path) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tbl, fingerprint) DO UPDATE SET path = excluded.path
+		RETURNING id, byte_offset, lines`, tbl, fp, source, format, path).Scan(&e.id, &e.offset, &e.lines)
+	if err != nil {
+		return e, fmt.Errorf("ingest ledger: %w", err)
+	}
+	return e, nil
+}
+
+const advanceLedger = `
+	UPDATE ingest_files SET byte_offset = $2, lines = $3, rows = rows + $4, rejects = rejects + $5, updated_at = now()
+	WHERE id = $1`
+
+const touchDays = `
+	INSERT INTO ingest_days (tbl, day) SELECT $1, d FROM unnest($2::date[]) AS d
+	ON CONFLICT (tbl, day) DO UPDATE SET touched_at = now()`

@@ -1,0 +1,79 @@
+package ingest
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Expand resolves globs to files, oldest first in logrotate's sense:
+// access.log.3.gz, access.log.2.gz, access.log.1, then access.log; with
+// dateext, access.log-20261120.gz before access.log-20261121. A file
+// matched by two globs is listed once.
+func Expand(globs []string) ([]string, error) {
+	seen := map[string]bool{}
+	var files []string
+	for _, g := range globs {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			return nil, fmt.Errorf("glob %q: %w", g, err)
+		}
+		for _, f := range m {
+			if !seen[f] {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
+	}
+	sort.SliceStable(files, func(i, j int) bool { return rotationLess(files[i], files[j]) })
+	return files, nil
+}
+
+// rotation describes where a file stands in a rotated set.
+type rotation struct {
+	base  string
+	class int    // 0 numbered, 1 dated, 2 live
+	num   int    // .N: higher is older
+	date  string // -YYYYMMDD
+}
+
+func rotationOf(path string) rotation {
+	name := path
+	for _, ext := range []string{".gz", ".bz2", ".xz", ".zst"} {
+		name = strings.TrimSuffix(name, ext)
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		if n, err := strconv.Atoi(name[i+1:]); err == nil && n >= 0 {
+			return rotation{base: name[:i], class: 0, num: n}
+		}
+	}
+	if i := strings.LastIndexByte(name, '-'); i > 0 && len(name)-i-1 == 8 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			return rotation{base: name[:i], class: 1, date: name[i+1:]}
+		}
+	}
+	return rotation{base: name, class: 2}
+}
+
+func rotationLess(a, b string) bool {
+	ra, rb := rotationOf(a), rotationOf(b)
+	if ra.base != rb.base {
+		return ra.base < rb.base
+	}
+	if ra.class != rb.class {
+		return ra.class < rb.class
+	}
+	switch ra.class {
+	case 0:
+		if ra.num != rb.num {
+			return ra.num > rb.num
+		}
+	case 1:
+		if ra.date != rb.date {
+			return ra.date < rb.date
+		}
+	}
+	return a < b
+}

@@ -1,0 +1,107 @@
+// Package landefs maintains the table of customer LAN prefixes by hand:
+// import from a file, list. netsetup keeps the prefixes of vlan.config in
+// step on its own; rows set here are marked 'manual' and left alone by it.
+package landefs
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Def is one prefix of a LAN.
+type Def struct {
+	LAN    string       `json:"lan_name"`
+	Prefix netip.Prefix `json:"sublan"`
+	Origin string       `json:"origin"`
+}
+
+// Parse reads "<lan_name> <prefix>" lines; '#' starts a comment. Errors
+// name the line.
+func Parse(r io.Reader, name string) ([]Def, error) {
+	var defs []Def
+	seen := map[netip.Prefix]int{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 2 {
+			return nil, fmt.Errorf("%s:%d: want \"<lan_name> <prefix>\", got %q", name, n, strings.TrimSpace(line))
+		}
+		p, err := netip.ParsePrefix(f[1])
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %q is not a prefix like 10.4.24.0/24", name, n, f[1])
+		}
+		if p != p.Masked() {
+			return nil, fmt.Errorf("%s:%d: %s has host bits set; the network is %s", name, n, p, p.Masked())
+		}
+		if prev, ok := seen[p]; ok {
+			return nil, fmt.Errorf("%s:%d: prefix %s already given on line %d", name, n, p, prev)
+		}
+		seen[p] = n
+		defs = append(defs, Def{LAN: f[0], Prefix: p, Origin: "manual"})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return defs, nil
+}
+
+// Import writes defs into landefs in one transaction: a prefix already
+// there takes the new LAN name. With replace, manual prefixes not in defs
+// are removed; prefixes netsetup manages are never touched here.
+func Import(ctx context.Context, pool *pgxpool.Pool, defs []Def, replace bool) (changed int64, err error) {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if replace {
+			prefixes := make([]netip.Prefix, len(defs))
+			for i, d := range defs {
+				prefixes[i] = d.Prefix
+			}
+			tag, err := tx.Exec(ctx, `DELETE FROM landefs WHERE origin = 'manual' AND NOT sublan = ANY($1::cidr[])`, prefixes)
+			if err != nil {
+				return err
+			}
+			changed += tag.RowsAffected()
+		}
+		for _, d := range defs {
+			tag, err := tx.Exec(ctx, `INSERT INTO landefs (lan_name, sublan, origin) VALUES ($1, $2, 'manual')
+				ON CONFLICT (sublan) DO UPDATE SET lan_name = excluded.lan_name
+				WHERE landefs.lan_name IS DISTINCT FROM excluded.lan_name`, d.LAN, d.Prefix)
+			if err != nil {
+				return fmt.Errorf("prefix %s: %w", d.Prefix, err)
+			}
+			changed += tag.RowsAffected()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import landefs: %w", err)
+	}
+	return changed, nil
+}
+
+// List returns every prefix, ordered by LAN and prefix.
+func List(ctx context.Context, pool *pgxpool.Pool) ([]Def, error) {
+	rows, err := pool.Query(ctx, `SELECT lan_name, sublan, origin FROM landefs ORDER BY lan_name COLLATE "C", sublan`)
+	if err != nil {
+		return nil, fmt.Errorf("list landefs: %w", err)
+	}
+	defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Def, error) {
+		var d Def
+		err := r.Scan(&d.LAN, &d.Prefix, &d.Origin)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list landefs: %w", err)
+	}
+	return defs, nil
+}

@@ -1,0 +1,121 @@
+// Package report builds the archive of a period: the .asc files of every
+// table and, in one zip, acct-<period>.zip. It only reads the database.
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/reports"
+)
+
+// Options tune a build.
+type Options struct {
+	Loc    *time.Location
+	OutDir string
+	Log    *slog.Logger
+}
+
+// Result describes one archive.
+type Result struct {
+	Period string           `json:"period"`
+	Path   string           `json:"path"`
+	SHA256 string           `json:"sha256"`
+	Bytes  int64            `json:"bytes"`
+	Rows   map[string]int64 `json:"rows"` // rows per .asc file
+}
+
+// ascFile is one .asc file and the query that writes it. PostgreSQL does
+// the escaping itself (COPY text format, DELIMITER '|', NULL ”), so the
+// file loads back with COPY FROM by construction. zeit is written in the
+// session's time zone, which schema.Open sets to the configured one; the
+// fraction is trimmed of trailing zeros, like reports.TimeLayout. The ORDER
+// BY covers every column, so equal data always gives equal bytes; "C"
+// collation keeps the order independent of the server's locale.
+type ascFile struct {
+	name, header, query string
+}
+
+const zeitText = `regexp_replace(to_char(zeit, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.?0+$', '') || to_char(zeit, 'TZH:TZM')`
+
+var ascFiles = []ascFile{
+	{"proxy.asc", reports.ProxyHeader, `SELECT lan_name, ip_client, url, ` + zeitText + `, size, status, methode
+		FROM proxy WHERE zeit >= %s AND zeit < %s
+		ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`},
+	{"http.asc", reports.HTTPHeader, `SELECT ip, url, ` + zeitText + `, size, datei, htuser
+		FROM http WHERE zeit >= %s AND zeit < %s
+		ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`},
+	{"mail.asc", reports.MailHeader, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, ` + zeitText + `
+		FROM mta WHERE zeit >= %s AND zeit < %s
+		ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
+		         m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`},
+}
+
+// FileName is the archive's name for a period.
+func FileName(p Period) string { return "acct-" + p.Name() + ".zip" }
+
+// Build writes the archive of period p into opt.OutDir, atomically.
+func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Result, error) {
+	res := &Result{Period: p.Name(), Path: filepath.Join(opt.OutDir, FileName(p)), Rows: map[string]int64{}}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	defer conn.Release()
+	// COPY (query) takes no parameters: the bounds are written into the
+	// query, as timestamps we format ourselves, never text from a log.
+	lo, hi := literal(p.Start), literal(p.End)
+	h := sha256.New()
+	err = reports.WriteAtomic(res.Path, func(w io.Writer) error {
+		cw := &countWriter{w: io.MultiWriter(w, h)}
+		z := reports.NewZip(cw, p.Start)
+		for _, f := range ascFiles {
+			ew, err := z.Create(f.name)
+			if err != nil {
+				return err
+			}
+			if _, err := io.WriteString(ew, f.header+"\n"); err != nil {
+				return err
+			}
+			sql := fmt.Sprintf("COPY ("+f.query+") TO STDOUT (FORMAT text, DELIMITER '|', NULL '')", lo, hi)
+			tag, err := conn.Conn().PgConn().CopyTo(ctx, ew, sql)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
+			}
+			res.Rows[f.name] = tag.RowsAffected()
+		}
+		if err := z.Close(); err != nil {
+			return err
+		}
+		res.Bytes = cw.n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	opt.Log.Info("archive written", "period", p.Name(), "path", res.Path, "proxy_rows", res.Rows["proxy.asc"],
+		"http_rows", res.Rows["http.asc"], "mail_rows", res.Rows["mail.asc"], "bytes", res.Bytes)
+	return res, nil
+}
+
+func literal(t time.Time) string { return "'" + t.Format(time.RFC3339) + "'::timestamptz" }
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,93 @@
+// Package reports writes what the administrator receives: the pipe-
+// delimited .asc files, the workbook, the zip archive. Writers take rows
+// or streams of rows; they never run SQL.
+package reports
+
+import (
+	"bufio"
+	"io"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/ispacct/ispacct/parsers"
+)
+
+// The .asc header lines (DESIGN.md): the archive's contract with other
+// people's scripts.
+const (
+	ProxyHeader = "lan_name|ip_client|url|zeit|size|status|methode"
+	HTTPHeader  = "ip|url|zeit|size|datei|htuser"
+	MailHeader  = "msgid|m_to|m_from|m_mailer|m_size|m_remote_id|m_relay|m_status|zeit"
+)
+
+// TimeLayout is how zeit is written: ISO 8601 in the configured time zone
+// with its offset, fractional seconds only as far as they are not zero.
+const TimeLayout = "2006-01-02T15:04:05.999999-07:00"
+
+// AppendField appends b escaped as PostgreSQL's COPY text format with
+// DELIMITER '|' does: backslash, '|', CR and LF get a backslash. An empty
+// field reads back as NULL (NULL ”).
+func AppendField(dst, b []byte) []byte {
+	for _, c := range b {
+		switch c {
+		case '\\', '|':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// ASC writes one .asc file: the header line, then one line per row.
+type ASC struct {
+	w    *bufio.Writer
+	loc  *time.Location
+	line []byte
+}
+
+// NewASC starts an .asc file with its header.
+func NewASC(w io.Writer, loc *time.Location, header string) (*ASC, error) {
+	a := &ASC{w: bufio.NewWriterSize(w, 64<<10), loc: loc}
+	_, err := a.w.WriteString(header + "\n")
+	return a, err
+}
+
+func (a *ASC) text(b []byte) { a.line = AppendField(a.line, b); a.line = append(a.line, '|') }
+func (a *ASC) addr(ip netip.Addr) {
+	if ip.IsValid() {
+		a.line = ip.AppendTo(a.line)
+	}
+	a.line = append(a.line, '|')
+}
+func (a *ASC) int(n int64) { a.line = strconv.AppendInt(a.line, n, 10); a.line = append(a.line, '|') }
+func (a *ASC) time(t time.Time) {
+	a.line = t.In(a.loc).AppendFormat(a.line, TimeLayout)
+	a.line = append(a.line, '|')
+}
+func (a *ASC) end() error {
+	a.line[len(a.line)-1] = '\n'
+	_, err := a.w.Write(a.line)
+	a.line = a.line[:0]
+	return err
+}
+
+// Proxy writes a proxy.asc line; lan is empty for an unassigned client.
+func (a *ASC) Proxy(lan string, r *parsers.Proxy) error {
+	a.text([]byte(lan))
+	a.addr(r.Client)
+	a.text(r.URL)
+	a.time(r.Zeit)
+	a.int(r.Size)
+	a.text(r.Status)
+	a.text(r.Method)
+	return a.end()
+}
+
+// Flush writes out what is buffered.
+func (a *ASC) Flush() error { return a.w.Flush() }

@@ -1,0 +1,8 @@
+package schema_test
+
+import (
+	"io"
+	"log/slog"
+)
+
+func nopLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

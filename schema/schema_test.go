@@ -1,0 +1,127 @@
+package schema_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/ispacct/ispacct/schema"
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+func TestMigrateTwiceIsNoop(t *testing.T) {
+	db := pgtest.New(t)
+	n, err := schema.Migrate(context.Background(), db.Pool, nopLog())
+	if err != nil || n != 0 {
+		t.Fatalf("second migrate applied %d, err %v", n, err)
+	}
+	have, know, err := schema.Version(context.Background(), db.Pool)
+	if err != nil || have != know || have < 1 {
+		t.Fatalf("version have %d know %d err %v", have, know, err)
+	}
+}
+
+func TestTimezoneIsFixed(t *testing.T) {
+	db := pgtest.New(t)
+	utc := time.UTC
+	_, err := schema.Open(context.Background(), db.ConnString, utc, nopLog())
+	if err == nil {
+		t.Fatal("opening a Berlin database with UTC days succeeded")
+	}
+	t.Log(err)
+}
+
+// TestPartitionsFollowLocalDays checks partition bounds on the DST change
+// of 2026-10-25 in Berlin (a 25-hour day) and that COPY routes rows there.
+func TestPartitionsFollowLocalDays(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	parts := schema.NewPartitions(db.Pool, db.Loc)
+	// 00:30 and 23:30 local on the 25-hour day, and 00:10 the next day.
+	times := []time.Time{
+		time.Date(2026, 10, 25, 0, 30, 0, 0, db.Loc),
+		time.Date(2026, 10, 25, 23, 30, 0, 0, db.Loc),
+		time.Date(2026, 10, 26, 0, 10, 0, 0, db.Loc),
+	}
+	var buf schema.CopyBuffer
+	buf.Reset()
+	for i, ts := range times {
+		if err := parts.Ensure(ctx, "proxy", ts); err != nil {
+			t.Fatal(err)
+		}
+		buf.Row(7)
+		buf.String("lan")
+		buf.Inet(netip.MustParseAddr("10.4.24.77"))
+		buf.String("http://x/")
+		buf.Timestamptz(ts)
+		buf.Int64(int64(i))
+		buf.String("TCP_MISS/200")
+		buf.String("GET")
+	}
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	n, err := schema.CopyFrom(ctx, conn.Conn().PgConn(), "proxy",
+		[]string{"lan_name", "ip_client", "url", "zeit", "size", "status", "methode"}, buf.Finish())
+	if err != nil || n != 3 {
+		t.Fatalf("copy: %d rows, %v", n, err)
+	}
+	var hours float64
+	err = db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM max(zeit) - min(zeit)) / 3600 FROM proxy_p20261025`).Scan(&hours)
+	if err != nil || hours != 24 {
+		t.Fatalf("rows of 2026-10-25 span %v hours (want 24: 00:30 to 23:30 on a 25-hour day), err %v", hours, err)
+	}
+	var next int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM proxy_p20261026`).Scan(&next); err != nil || next != 1 {
+		t.Fatalf("2026-10-26 partition has %d rows, err %v", next, err)
+	}
+	// Ensure is idempotent, also from a fresh cache.
+	if err := schema.NewPartitions(db.Pool, db.Loc).Ensure(ctx, "proxy", times[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCopyEncodesTypes(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	ts := time.Date(2026, 11, 21, 13, 45, 12, 123456000, time.UTC)
+	if err := schema.NewPartitions(db.Pool, db.Loc).Ensure(ctx, "proxy", ts); err != nil {
+		t.Fatal(err)
+	}
+	var buf schema.CopyBuffer
+	buf.Row(9)
+	buf.Null()
+	buf.Inet(netip.MustParseAddr("2001:db8::42"))
+	buf.String("http://ü/|\\")
+	buf.Timestamptz(ts)
+	buf.Int64(1 << 40)
+	buf.String("TCP_HIT/200")
+	buf.String("GET")
+	buf.Int32(-5)
+	buf.TextOrNull(nil)
+	conn, _ := db.Pool.Acquire(ctx)
+	defer conn.Release()
+	_, err := schema.CopyFrom(ctx, conn.Conn().PgConn(), "proxy",
+		[]string{"lan_name", "ip_client", "url", "zeit", "size", "status", "methode", "elapsed_ms", "ident"}, buf.Finish())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		lan, ident *string
+		ip         netip.Addr
+		url        string
+		zeit       time.Time
+		size       int64
+		el         int32
+	)
+	err = conn.QueryRow(ctx, `SELECT lan_name, ip_client, url, zeit, size, elapsed_ms, ident FROM proxy`).Scan(&lan, &ip, &url, &zeit, &size, &el, &ident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lan != nil || ident != nil || ip.String() != "2001:db8::42" || url != "http://ü/|\\" || !zeit.Equal(ts) || size != 1<<40 || el != -5 {
+		t.Fatalf("got %v %v %q %v %d %d %v", lan, ip, url, zeit, size, el, ident)
+	}
+}
