@@ -13,6 +13,8 @@ import (
 // Apply makes the host's VLAN links and addresses match the plan and
 // returns the changes it made, in order; an empty list means the host was
 // already right. h selects the network namespace; nil means the caller's.
+// A handle for another namespace needs only the route family:
+// netlink.NewHandleAt(ns, unix.NETLINK_ROUTE).
 //
 // Everything that can be checked is checked before the first change: the
 // privileges (unless DryRun), the parent interface, and links Apply will

@@ -23,8 +23,9 @@
 // address (10.a.b.1, for any VLAN 1..4094) but are not the planned one;
 // any other address (an extra prefix added by hand) is left alone. It
 // brings the parent up, because VLAN links carry nothing while their parent
-// is down, but never changes the parent's addresses. Every other link is
-// never touched. When what it finds is ambiguous (a planned name used by a
+// is down (and the kernel refuses to bring one up before), but never
+// changes the parent's addresses. Every other link is never touched; note
+// that the kernel itself brings all VLANs of a parent up with it. When what it finds is ambiguous (a planned name used by a
 // link that is not a VLAN, or a planned VLAN id held by a link it does not
 // own) it stops before changing anything and says why: it reconciles, it
 // never guesses.
