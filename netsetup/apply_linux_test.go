@@ -309,17 +309,6 @@ func addLink(t *testing.T, h *netlink.Handle, l netlink.Link, up bool, addrs []s
 	return l
 }
 
-// exampleConfig is testdata/vlan.config; the VM has no source tree.
-const exampleConfig = `# vlan.config of a small CPE: <vlan-id> [<lan-name>]
-1    maint        # maintenance LAN, 10.0.1.0/24
-
-1048 kunde-mueller
-2                 # no name: becomes vlan2
-255  Bäckerei_Schmidt
-256  praxis.nord
-4094 last   # the highest VLAN id
-`
-
 func plan(t *testing.T, config string) Plan {
 	t.Helper()
 	vlans, err := ParseConfig(strings.NewReader(config), "test")

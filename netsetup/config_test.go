@@ -174,3 +174,25 @@ func TestReadConfigMissing(t *testing.T) {
 		t.Errorf("error %q does not name the file", err)
 	}
 }
+
+// exampleConfig is testdata/vlan.config; the VM has no source tree.
+const exampleConfig = `# vlan.config of a small CPE: <vlan-id> [<lan-name>]
+1    maint        # maintenance LAN, 10.0.1.0/24
+
+1048 kunde-mueller
+2                 # no name: becomes vlan2
+255  Bäckerei_Schmidt
+256  praxis.nord
+4094 last   # the highest VLAN id
+`
+
+// The VM test cannot read testdata, so it carries a copy of the example.
+func TestExampleConfigIsTestdata(t *testing.T) {
+	b, err := os.ReadFile("testdata/vlan.config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != exampleConfig {
+		t.Errorf("exampleConfig in apply_linux_test.go differs from testdata/vlan.config")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -194,16 +193,5 @@ func TestPlanJSON(t *testing.T) {
 	}
 	if back.Parent != p.Parent || len(back.Links) != 2 || back.Links[1] != p.Links[1] {
 		t.Errorf("round trip: got %+v, want %+v", back, p)
-	}
-}
-
-// The VM test cannot read testdata, so it carries a copy of the example.
-func TestExampleConfigIsTestdata(t *testing.T) {
-	b, err := os.ReadFile("testdata/vlan.config")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(b) != exampleConfig {
-		t.Errorf("exampleConfig in apply_linux_test.go differs from testdata/vlan.config")
 	}
 }
