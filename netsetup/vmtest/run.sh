@@ -7,14 +7,23 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 W=${VLANVM_WORK:-/tmp/ispacct-vlanvm}
 mkdir -p "$W"
+# Every way out ends with the closing line; a step that fails counts as a failure.
+summary=""
+trap '[ -n "$summary" ] || echo "vlanvm: 0 passed, 1 failed"' EXIT
 t0=$(date +%s%N)
 lap() { local ms=$((($(date +%s%N) - t0) / 1000000)); printf '[vlanvm %d.%03ds] %s\n' $((ms / 1000)) $((ms % 1000)) "$*"; }
 
-# 1. Host tools; without recommends it is ~30 packages instead of ~180.
+# Other jobs on the machine may run apt at the same time: wait for its lock.
+aptget() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+
+# 1. Host tools; without recommends it is ~30 packages instead of ~180. The
+#    install is tried twice in case a concurrent apt run disturbs it.
 if ! command -v qemu-system-x86_64 >/dev/null || ! [ -x /bin/busybox ] || ! command -v cpio >/dev/null || ! command -v xz >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends qemu-system-x86 busybox-static cpio xz-utils >/dev/null
+  aptget update -qq
+  aptget install -y -qq --no-install-recommends qemu-system-x86 busybox-static cpio xz-utils >"$W/apt.log" 2>&1 ||
+    aptget install -y -qq --no-install-recommends qemu-system-x86 busybox-static cpio xz-utils >"$W/apt.log" 2>&1 ||
+    { cat "$W/apt.log"; exit 1; }
 fi
 lap "packages ready"
 
@@ -22,13 +31,13 @@ lap "packages ready"
 #    current ABI, so the package name is resolved on every run.
 kpkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
 pkg=$(kpkg)
-[ -n "$pkg" ] || { apt-get update -qq; pkg=$(kpkg); }
-[ -n "$pkg" ] || { echo "vlanvm: cannot resolve linux-image-amd64"; echo "vlanvm: 0 passed, 1 failed"; exit 1; }
+[ -n "$pkg" ] || { aptget update -qq; pkg=$(kpkg); }
+[ -n "$pkg" ] || { echo "vlanvm: cannot resolve linux-image-amd64" >&2; exit 1; }
 K=$W/$pkg
 if ! [ -s "$K/vmlinux" ] && ! ls "$K"/boot/vmlinuz-* >/dev/null 2>&1; then
   rm -rf "$K.tmp" && mkdir -p "$K.tmp"
   # apt-get warns that the download is unsandboxed as root: harmless.
-  (cd "$K.tmp" && { apt-get download -qq "$pkg" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$pkg"; }; })
+  (cd "$K.tmp" && { apt-get download -qq "$pkg" 2>/dev/null || { aptget update -qq && apt-get download -qq "$pkg"; }; })
   dpkg-deb --fsys-tarfile "$K.tmp"/*.deb | tar -x -C "$K.tmp" --wildcards './boot/vmlinuz-*' \
     '*/net/8021q/8021q.ko*' '*/net/802/garp.ko*' '*/net/802/mrp.ko*' '*/net/802/stp.ko*' \
     '*/net/llc/llc.ko*' '*/drivers/net/dummy.ko*'
@@ -70,7 +79,9 @@ passed=$(grep -c -- '--- PASS' "$W/serial.log" || true)
 failed=$(grep -c -- '--- FAIL' "$W/serial.log" || true)
 if ! grep -q '^=== VLANVM RESULT: PASS' "$W/serial.log" || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
   [ "$failed" -gt 0 ] || failed=1
-  echo "vlanvm: $passed passed, $failed failed"
+  summary="vlanvm: $passed passed, $failed failed"
+  echo "$summary"
   exit 1
 fi
-echo "vlanvm: $passed passed, $failed failed"
+summary="vlanvm: $passed passed, $failed failed"
+echo "$summary"
