@@ -101,7 +101,11 @@ func ParseConfig(r io.Reader, file string) ([]VLAN, error) {
 	)
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
-		v, msg := parseLine(sc.Text())
+		line := sc.Text()
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // a BOM left by a Windows editor
+		}
+		v, msg := parseLine(line)
 		if msg == "" && v.ID == 0 {
 			continue // blank or comment
 		}

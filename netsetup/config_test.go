@@ -23,6 +23,7 @@ func TestParseConfig(t *testing.T) {
 		{"tabs and spaces", "\t4094 \t last  \n", []VLAN{{4094, "last", 1}}},
 		{"CRLF line ends", "1 maint\r\n7 seven\r\n", []VLAN{{1, "maint", 1}, {7, "seven", 2}}},
 		{"no final newline", "9 nine", []VLAN{{9, "nine", 1}}},
+		{"byte order mark", "\ufeff3 three\n", []VLAN{{3, "three", 1}}},
 		{"leading zeros", "007 bond\n", []VLAN{{7, "bond", 1}}},
 		{"unicode letters", "12 Bäckerei_Schmidt\n", []VLAN{{12, "Bäckerei_Schmidt", 1}}},
 		{"dots and digits", "13 2nd.floor\n", []VLAN{{13, "2nd.floor", 1}}},
