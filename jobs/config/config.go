@@ -201,6 +201,9 @@ func (c *Config) fail(key, value, why string) error {
 }
 
 func (c *Config) validate() error {
+	if c.Timezone == "Local" {
+		c.Timezone = systemZone()
+	}
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil || c.Timezone == "" {
 		return c.fail("timezone", c.Timezone, "not a time zone name like \"Europe/Berlin\" or \"UTC\"")

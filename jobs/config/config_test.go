@@ -75,3 +75,16 @@ func TestRelativePathsAndEnv(t *testing.T) {
 		t.Fatalf("DATABASE_URL did not override: %q", c.Database.URL)
 	}
 }
+
+func TestLocalZoneHasAName(t *testing.T) {
+	t.Setenv("TZ", "America/New_York")
+	t.Setenv("ISPACCT_TIMEZONE", "")
+	t.Chdir(t.TempDir())
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Loc.String() != "America/New_York" {
+		t.Fatalf("default zone %q, want the host's name for it", c.Loc)
+	}
+}

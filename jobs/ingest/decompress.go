@@ -41,11 +41,20 @@ var magics = []struct {
 type logFile struct {
 	*bufio.Reader
 	Compression Compression
+	Size        int64           // bytes on disk
+	raw         *countingReader // bytes read from disk so far
 	f           *os.File
+	ahead       *readahead
 	closer      func()
 }
 
+// Position is how far into the file on disk reading has come.
+func (l *logFile) Position() int64 { return l.raw.n.Load() }
+
 func (l *logFile) Close() error {
+	if l.ahead != nil {
+		l.ahead.Close()
+	}
 	if l.closer != nil {
 		l.closer()
 	}
@@ -58,9 +67,14 @@ func openLog(path string) (*logFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := bufio.NewReaderSize(f, 256<<10)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	counted := &countingReader{r: f}
+	raw := bufio.NewReaderSize(counted, 256<<10)
 	head, _ := raw.Peek(6)
-	l := &logFile{Compression: Plain, f: f}
+	l := &logFile{Compression: Plain, Size: size, raw: counted, f: f}
 	for _, m := range magics {
 		if bytes.HasPrefix(head, m.magic) {
 			l.Compression = m.c
@@ -96,6 +110,7 @@ func openLog(path string) (*logFile, error) {
 		}
 		r = xr
 	}
-	l.Reader = bufio.NewReaderSize(r, 256<<10)
+	l.ahead = newReadahead(r)
+	l.Reader = bufio.NewReaderSize(l.ahead, 256<<10)
 	return l, nil
 }

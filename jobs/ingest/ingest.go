@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,7 +46,9 @@ type Options struct {
 	Wait bool
 	// BatchBytes bounds a batch's encoded size (default 8 MiB).
 	BatchBytes int
-	Log        *slog.Logger
+	// Progress, when set (a terminal), gets a progress line per file.
+	Progress io.Writer
+	Log      *slog.Logger
 }
 
 // Result counts what a run did.
@@ -115,6 +118,7 @@ type ingester struct {
 	parts *schema.Partitions
 	res   *Result
 	days  map[string]bool
+	lines atomic.Int64 // lines read of the current file, for progress
 }
 
 // batch is a run of lines ready to commit together.
@@ -184,6 +188,12 @@ func (in *ingester) file(ctx context.Context, path string) error {
 	for range 2 {
 		free <- &batch{days: map[time.Time]bool{}, reasons: map[string]int64{}}
 	}
+	in.lines.Store(0)
+	var prog *progress
+	if in.opt.Progress != nil {
+		prog = startProgress(in.opt.Progress, path, lf.Size, lf.Position, &in.lines)
+		defer prog.finish()
+	}
 	go in.read(ctx, lr, entry.id, free, full)
 
 	before := in.res.Lines
@@ -198,6 +208,7 @@ func (in *ingester) file(ctx context.Context, path string) error {
 			break
 		}
 	}
+	prog.finish()
 	if in.res.Lines > before {
 		in.res.Files++
 		log.Info("file ingested", "lines", in.res.Lines-before, "offset", lr.Offset())
@@ -249,6 +260,9 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 			break
 		}
 		b.lines++
+		if b.lines&4095 == 0 {
+			in.lines.Add(4096)
+		}
 		reason := ""
 		if err != nil {
 			reason = parsers.Reason(err)

@@ -1,0 +1,61 @@
+# ispacct - make help lists the targets.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+
+BIN        := bin/ispacct
+STATE      := $(CURDIR)/.state
+TEST_STATE := $(STATE)/test
+SAMPLE     := fixtures/sample.toml
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME   ?= 3s
+
+.PHONY: help deps build run test test-go fuzz-smoke fuzz lint bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## install what the project needs (PostgreSQL server) when missing
+	@schema/install-deps.sh postgres
+
+build: ## build bin/ispacct
+	go build -o $(BIN) ./cmd/ispacct
+
+run: deps build ## start the private database, ingest the sample logs, write the archives
+	@$(BIN) db start --config $(SAMPLE)
+	@$(BIN) landefs import fixtures/landefs.txt --config $(SAMPLE)
+	@$(BIN) ingest --config $(SAMPLE)
+	@$(BIN) report --config $(SAMPLE) --from 2026-11-20 --to 2026-11-21
+	@echo
+	@echo "Archives are in $(CURDIR)/out:"
+	@ls -l out/*.zip
+	@echo "Stop the private database with: $(BIN) db stop --config $(SAMPLE)"
+
+test: deps build ## vet and all tests against a real PostgreSQL
+	go vet ./...
+	@rc=0; ISPACCT_TEST_STATE=$(TEST_STATE) $(MAKE) --no-print-directory test-go || rc=$$?; \
+	  ISPACCT_STATE_DIR=$(TEST_STATE) $(BIN) db stop >/dev/null 2>&1; exit $$rc
+
+test-go:
+	go test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz-smoke: ## run every fuzz target briefly (FUZZTIME, default 3s)
+	@for t in $$(go test -list '^Fuzz' ./parsers | grep '^Fuzz'); do \
+	  go test ./parsers -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "fuzz $$t failed"; \
+	  go test ./parsers -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME); exit 1; }; echo "fuzz $$t: ok ($(FUZZTIME))"; done
+
+fuzz: ## run every fuzz target for a minute each
+	@$(MAKE) --no-print-directory fuzz-smoke FUZZTIME=60s
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	go vet ./...
+	go run $(STATICCHECK) ./...
+
+bench: deps build ## benchmarks with ratios against floors measured in the same run
+	go run ./fixtures/bench -bin $(BIN)
+
+clean: ## stop the private database and remove build output, state and archives
+	-@$(BIN) db stop --config $(SAMPLE) 2>/dev/null
+	-@ISPACCT_STATE_DIR=$(TEST_STATE) $(BIN) db stop 2>/dev/null
+	rm -rf bin out .state

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/schema"
+)
+
+// Exit codes, the same for every command (DESIGN.md).
+const (
+	exitOK      = 0
+	exitFailed  = 1 // failed, nothing half-written
+	exitUsage   = 2 // usage or configuration error
+	exitPartial = 3 // partly done: the summary says what
+	exitLocked  = 4 // another run holds the lock
+)
+
+// usageError is a bad flag, argument or date.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// partialError: the command did what it could; something was left out.
+type partialError struct{ msg string }
+
+func (e *partialError) Error() string { return e.msg }
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // synopsis after the name
+	summary string
+	help    string // what it does, and an example
+	// setup binds the command's own flags; run does the work.
+	setup func(fs *flag.FlagSet, a *app)
+	run   func(ctx context.Context, a *app, args []string) error
+}
+
+var commands []*command
+
+func register(c *command) { commands = append(commands, c) }
+
+// app is what every command shares: output, the configuration, a logger,
+// and the database once opened.
+type app struct {
+	stdout, stderr io.Writer
+
+	configPath string
+	dbURL      string
+	logFormat  string
+	logLevel   string
+	jsonOut    bool
+
+	cfg  *config.Config
+	log  *slog.Logger
+	pool *pgxpool.Pool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			args = []string{args[1], "-h"}
+		} else {
+			a.usage(stdout)
+			return exitOK
+		}
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "ispacct", version())
+		return exitOK
+	}
+	var cmd *command
+	for _, c := range commands {
+		if c.name == args[0] {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "ispacct: unknown command %q\n\n", args[0])
+		a.usage(stderr)
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("ispacct "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&a.configPath, "config", "", "configuration `file` (default ./ispacct.toml, then /etc/ispacct/ispacct.toml)")
+	fs.StringVar(&a.dbURL, "db", "", "PostgreSQL server `URL` (default: DATABASE_URL, PG* variables, or the private cluster)")
+	fs.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default from the configuration: text)")
+	fs.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error")
+	if cmd.setup != nil {
+		cmd.setup(fs, a)
+	}
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: ispacct %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, strings.TrimSpace(cmd.help))
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	fs.Usage = func() {} // printed below, to stdout when asked for
+	positional, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "(see 'ispacct %s -h')\n", cmd.name)
+		return exitUsage
+	}
+	err = a.start()
+	if err == nil {
+		err = cmd.run(ctx, a, positional)
+	}
+	if a.pool != nil {
+		a.pool.Close()
+	}
+	return a.exit(cmd, err)
+}
+
+// start loads the configuration and sets up logging.
+func (a *app) start() error {
+	cfg, err := config.Load(a.configPath)
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	format, level := cfg.Log.Format, cfg.Log.Level
+	if a.logFormat != "" {
+		format = a.logFormat
+	}
+	if a.logLevel != "" {
+		level = a.logLevel
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return usagef("--log-level %q: must be debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return usagef("--log-format %q: must be text or json", format)
+	}
+	return nil
+}
+
+func (a *app) exit(cmd *command, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var (
+		ue *usageError
+		ce *config.Error
+		pe *partialError
+		he *lock.HeldError
+	)
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce):
+		fmt.Fprintf(a.stderr, "ispacct %s: %v\n(see 'ispacct %s -h')\n", cmd.name, err, cmd.name)
+		return exitUsage
+	case errors.As(err, &pe):
+		fmt.Fprintf(a.stderr, "ispacct %s: partly done: %v\n", cmd.name, err)
+		return exitPartial
+	case errors.As(err, &he):
+		fmt.Fprintf(a.stderr, "ispacct %s: %v\n", cmd.name, err)
+		return exitLocked
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(a.stderr, "ispacct %s: interrupted; committed work is kept, the next run goes on from there\n", cmd.name)
+		return exitFailed
+	default:
+		fmt.Fprintf(a.stderr, "ispacct %s: %v\n", cmd.name, err)
+		return exitFailed
+	}
+}
+
+func (a *app) cluster() *schema.Cluster {
+	return &schema.Cluster{StateDir: a.cfg.StateDir, Log: a.log}
+}
+
+// db opens the database, starting the private cluster when it is the one.
+func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
+	if a.pool != nil {
+		return a.pool, nil
+	}
+	c := a.cluster()
+	t, err := schema.ChooseTarget(a.dbURL, a.cfg.Database.URL, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Ensure(ctx, c); err != nil {
+		return nil, err
+	}
+	pool, err := schema.Open(ctx, t.ConnString, a.cfg.Loc, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.pool = pool
+	return pool, nil
+}
+
+// printJSON writes v as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprint(w, `ispacct - accounting for a small ISP: proxy, web and mail logs into
+PostgreSQL, archives of pipe-delimited .asc files out.
+
+Usage: ispacct <command> [flags] [arguments]
+
+Commands:
+`)
+	cs := append([]*command(nil), commands...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `  version    print the version
+
+Every command takes --config FILE, --db URL, --log-format text|json and
+--log-level; 'ispacct <command> -h' explains it with an example.
+
+Exit codes: 0 done; 1 failed, nothing half-written; 2 usage or
+configuration error; 3 partly done (the summary says what); 4 another run
+holds the lock.
+`)
+}
+
+// jsonFlag adds --json to a command that prints results.
+func jsonFlag(fs *flag.FlagSet, a *app) {
+	fs.BoolVar(&a.jsonOut, "json", false, "print the result as JSON, for scripts")
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments
+// ("db status --json" as well as "db --json status"); "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}

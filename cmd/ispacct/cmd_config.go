@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+
+	"github.com/BurntSushi/toml"
+)
+
+func init() {
+	register(&command{
+		name:    "config",
+		args:    "",
+		summary: "check the configuration and print it as ispacct sees it",
+		help: `Loads the configuration (--config, ./ispacct.toml or
+/etc/ispacct/ispacct.toml), applies the environment (DATABASE_URL,
+ISPACCT_STATE_DIR, ISPACCT_TIMEZONE), validates it and prints the result
+with defaults filled in. A password in the database URL is masked. Exits 2
+naming the key, the value and why when something is wrong.
+
+Example:
+  ispacct config --config /etc/ispacct/ispacct.toml`,
+		setup: func(fs *flag.FlagSet, a *app) {},
+		run: func(ctx context.Context, a *app, args []string) error {
+			c := *a.cfg
+			if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
+				if _, ok := u.User.Password(); ok {
+					u.User = url.UserPassword(u.User.Username(), "xxxxx")
+					c.Database.URL = u.String()
+				}
+			}
+			if c.File != "" {
+				fmt.Fprintf(a.stdout, "# from %s\n", c.File)
+			} else {
+				fmt.Fprintln(a.stdout, "# no configuration file: defaults and environment")
+			}
+			return toml.NewEncoder(a.stdout).Encode(c)
+		},
+	})
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/jobs/ingest"
+)
+
+func init() {
+	var (
+		sources multiFlag
+		format  string
+		vhost   string
+		wait    bool
+	)
+	register(&command{
+		name:    "ingest",
+		args:    "[--source NAME]... | --format FORMAT FILE...",
+		summary: "load new log lines into the database, exactly once",
+		help: `Reads every configured source's files (or only the named sources), oldest
+first, and loads the lines not loaded before. A file is known by its first
+line, so rotated and compressed copies are never read twice; a last line
+without its newline waits for the next run. Malformed lines are counted as
+rejects with file, line and reason ('ispacct rejects' lists them).
+
+With --format, the files named on the command line are read instead, in
+the order given (oldest first). Formats: ` + strings.Join(config.FormatNames(), ", ") + `.
+
+Exit code 3 when a file could not be read or the share of rejected lines is
+above ingest.reject_threshold; 4 when another ingest of the same table runs
+(unless --wait).
+
+Example:
+  ispacct ingest
+  ispacct ingest --format squid /var/log/squid/access.log.2.gz /var/log/squid/access.log.1`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.Var(&sources, "source", "ingest only this configured source (repeatable)")
+			fs.StringVar(&format, "format", "", "read the FILEs named on the command line in this format")
+			fs.StringVar(&vhost, "vhost", "", "with --format for per-virtual-host Apache logs: the vhost of the FILEs")
+			fs.BoolVar(&wait, "wait", false, "wait for another ingest of the same table instead of exiting with code 4")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			srcs, err := ingestSources(a.cfg, sources, format, vhost, args)
+			if err != nil {
+				return err
+			}
+			return runIngest(ctx, a, srcs, wait)
+		},
+	})
+}
+
+// ingestSources resolves what to read: files from the command line, or
+// the configured sources' globs.
+func ingestSources(cfg *config.Config, names []string, format, vhost string, files []string) ([]ingest.Source, error) {
+	if format != "" || len(files) > 0 {
+		if format == "" {
+			return nil, usagef("files on the command line need --format (one of %s)", strings.Join(config.FormatNames(), ", "))
+		}
+		if _, ok := config.Formats[format]; !ok {
+			return nil, usagef("--format %q: unknown (known: %s)", format, strings.Join(config.FormatNames(), ", "))
+		}
+		if len(files) == 0 {
+			return nil, usagef("--format %s: name the files to read", format)
+		}
+		if len(names) > 0 {
+			return nil, usagef("--source and files on the command line exclude each other")
+		}
+		return []ingest.Source{{Name: format, Format: format, Files: files, VHost: vhost}}, nil
+	}
+	if len(cfg.Sources) == 0 {
+		return nil, usagef("no sources configured: add [[source]] to the configuration, or name files with --format FORMAT FILE...")
+	}
+	var out []ingest.Source
+	for _, s := range cfg.Sources {
+		if len(names) > 0 && !contains(names, s.Name) {
+			continue
+		}
+		files, err := ingest.Expand(s.Paths)
+		if err != nil {
+			return nil, usagef("source %s: %v", s.Name, err)
+		}
+		out = append(out, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost})
+	}
+	for _, n := range names {
+		if _, ok := cfg.Source(n); !ok {
+			return nil, usagef("--source %q: no such source in the configuration", n)
+		}
+	}
+	return out, nil
+}
+
+func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) error {
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	opt := ingest.Options{
+		Loc:       a.cfg.Loc,
+		NotBefore: now.AddDate(0, 0, -a.cfg.Ingest.MaxAgeDays),
+		NotAfter:  now.Add(time.Duration(a.cfg.Ingest.FutureMinutes) * time.Minute),
+		Wait:      wait,
+		Log:       a.log,
+	}
+	if isTerminal(a.stderr) && !a.jsonOut {
+		opt.Progress = a.stderr
+	}
+	var results []*ingest.Result
+	var partial []string
+	for _, s := range srcs {
+		res, err := ingest.Run(ctx, pool, s, opt)
+		if res != nil {
+			results = append(results, res)
+		}
+		if err != nil {
+			if a.jsonOut {
+				a.printJSON(results)
+			}
+			return fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		for _, fe := range res.FileErrors {
+			partial = append(partial, fmt.Sprintf("%s: %s at offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))
+		}
+		if res.Lines > 0 && float64(res.Rejects)/float64(res.Lines) > a.cfg.Ingest.RejectThreshold {
+			partial = append(partial, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",
+				s.Name, res.Rejects, res.Lines, 100*a.cfg.Ingest.RejectThreshold))
+		}
+	}
+	if a.jsonOut {
+		if err := a.printJSON(results); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			printIngest(a, r)
+		}
+	}
+	if len(partial) > 0 {
+		return &partialError{strings.Join(partial, "; ")}
+	}
+	return nil
+}
+
+func printIngest(a *app, r *ingest.Result) {
+	fmt.Fprintf(a.stdout, "%s: %d file(s) read (%d unchanged), %d lines, %d rows into %s, %d rejects, %.2f s\n",
+		r.Source, r.Files, r.Unchanged, r.Lines, r.Rows, r.Table, r.Rejects, r.Seconds)
+	if len(r.Days) > 0 {
+		fmt.Fprintf(a.stdout, "  days: %s\n", strings.Join(r.Days, ", "))
+	}
+	type rc struct {
+		reason string
+		n      int64
+	}
+	var top []rc
+	for reason, n := range r.Reasons {
+		top = append(top, rc{reason, n})
+	}
+	sort.Slice(top, func(i, j int) bool {
+		return top[i].n > top[j].n || top[i].n == top[j].n && top[i].reason < top[j].reason
+	})
+	for i, t := range top {
+		if i == 5 {
+			break
+		}
+		fmt.Fprintf(a.stdout, "  rejects: %d × %s\n", t.n, t.reason)
+	}
+	for _, fe := range r.FileErrors {
+		fmt.Fprintf(a.stdout, "  not read: %s at offset %d: %s\n", fe.Path, fe.Offset, fe.Err)
+	}
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// isTerminal reports whether w is a terminal (progress lines are for
+// people, not for pipes, cron mail or the scheduler).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

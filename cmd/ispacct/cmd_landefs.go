@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/ispacct/ispacct/jobs/landefs"
+)
+
+func init() {
+	var replace bool
+	register(&command{
+		name:    "landefs",
+		args:    "list | import [--replace] FILE",
+		summary: "show or load the customer LAN prefixes (landefs)",
+		help: `landefs maps address prefixes to customer LAN names; proxy clients are
+assigned by longest-prefix match. netsetup keeps the prefixes of
+vlan.config in step; use import for prefixes given to customers by hand.
+FILE holds "<lan_name> <prefix>" lines; '#' starts a comment. With
+--replace, manual prefixes missing from FILE are removed.
+
+Example:
+  ispacct landefs import fixtures/landefs.txt
+  ispacct landefs list --json`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.BoolVar(&replace, "replace", false, "remove manual prefixes not in FILE")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) == 0 {
+				return usagef("want list or import FILE")
+			}
+			switch {
+			case args[0] == "list" && len(args) == 1:
+				return landefsList(ctx, a)
+			case args[0] == "import" && len(args) == 2:
+				return landefsImport(ctx, a, args[1], replace)
+			}
+			return usagef("want list or import FILE")
+		},
+	})
+}
+
+func landefsList(ctx context.Context, a *app) error {
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	defs, err := landefs.List(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		return a.printJSON(defs)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LAN\tPREFIX\tORIGIN")
+	for _, d := range defs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.LAN, d.Prefix, d.Origin)
+	}
+	return tw.Flush()
+}
+
+func landefsImport(ctx context.Context, a *app, path string, replace bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer f.Close()
+	defs, err := landefs.Parse(f, path)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := landefs.Import(ctx, pool, defs, replace)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "landefs: %d prefixes read from %s, %d rows changed\n", len(defs), path, n)
+	return nil
+}

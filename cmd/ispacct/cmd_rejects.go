@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/report"
+)
+
+type rejectRow struct {
+	Path       string    `json:"path"`
+	Source     string    `json:"source"`
+	Line       int64     `json:"line"`
+	Offset     int64     `json:"offset"`
+	Reason     string    `json:"reason"`
+	Raw        string    `json:"raw"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+func init() {
+	var from, to string
+	var limit int
+	register(&command{
+		name:    "rejects",
+		args:    "--from DATE [--to DATE] [--limit N]",
+		summary: "list rejected log lines with file, line and reason (reads only)",
+		help: `Lists the lines ingest could not load, recorded between two local days:
+the file, line number, byte offset, reason and the raw line (quoted).
+
+Example:
+  ispacct rejects --from 2026-11-20 --to 2026-11-21
+  ispacct rejects --from 2026-11-21 --json --limit 0`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.StringVar(&from, "from", "", "first day `DATE` the rejects were recorded (YYYY-MM-DD)")
+			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
+			fs.IntVar(&limit, "limit", 100, "show at most N rejects (0: all)")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if from == "" {
+				return usagef("--from is required")
+			}
+			f, err := report.ParseDate(from, a.cfg.Loc)
+			if err != nil {
+				return usagef("--from: %v", err)
+			}
+			t := f
+			if to != "" {
+				if t, err = report.ParseDate(to, a.cfg.Loc); err != nil {
+					return usagef("--to: %v", err)
+				}
+			}
+			if t.Before(f) {
+				return usagef("--from %s is after --to %s", from, to)
+			}
+			if limit < 0 {
+				return usagef("--limit %d: must not be negative", limit)
+			}
+			pool, err := a.db(ctx)
+			if err != nil {
+				return err
+			}
+			sql := `SELECT f.path, f.source, r.line, r.byte_offset, r.reason, r.raw, r.recorded_at
+				FROM rejects r JOIN ingest_files f ON f.id = r.file_id
+				WHERE r.recorded_at >= $1 AND r.recorded_at < $2
+				ORDER BY r.recorded_at, f.id, r.line`
+			if limit > 0 {
+				sql += " LIMIT " + strconv.Itoa(limit)
+			}
+			rows, err := pool.Query(ctx, sql, f, report.Day(t, a.cfg.Loc).End)
+			if err != nil {
+				return fmt.Errorf("list rejects: %w", err)
+			}
+			defer rows.Close()
+			var list []rejectRow
+			for rows.Next() {
+				var r rejectRow
+				var raw []byte
+				if err := rows.Scan(&r.Path, &r.Source, &r.Line, &r.Offset, &r.Reason, &raw, &r.RecordedAt); err != nil {
+					return fmt.Errorf("list rejects: %w", err)
+				}
+				r.Raw = string(raw)
+				list = append(list, r)
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("list rejects: %w", err)
+			}
+			if a.jsonOut {
+				return a.printJSON(list)
+			}
+			for _, r := range list {
+				fmt.Fprintf(a.stdout, "%s:%d (offset %d): %s\n  %q\n", r.Path, r.Line, r.Offset, r.Reason, r.Raw)
+			}
+			fmt.Fprintf(a.stdout, "%d rejects\n", len(list))
+			return nil
+		},
+	})
+}

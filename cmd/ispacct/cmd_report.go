@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/ispacct/ispacct/jobs/report"
+)
+
+func init() {
+	var from, to, period, out string
+	register(&command{
+		name:    "report",
+		args:    "--from DATE [--to DATE] [--period day|month] [--out DIR]",
+		summary: "write the archives of a date range (reads only)",
+		help: `Writes one archive per period in the range: acct-YYYY-MM-DD.zip for days,
+acct-YYYY-MM.zip for months, holding proxy.asc, http.asc and mail.asc.
+Files are written atomically; the same data always gives the same bytes.
+Dates are YYYY-MM-DD, local days of the configured time zone.
+
+Example:
+  ispacct report --from 2026-11-01 --to 2026-11-21 --out /srv/archive
+  ispacct report --period month --from 2026-10-01 --json`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD)")
+			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
+			fs.StringVar(&period, "period", "day", "day or month")
+			fs.StringVar(&out, "out", "", "output `folder` (default: report.out_dir)")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			if from == "" {
+				return usagef("--from is required")
+			}
+			f, err := report.ParseDate(from, a.cfg.Loc)
+			if err != nil {
+				return usagef("--from: %v", err)
+			}
+			t := f
+			if to != "" {
+				if t, err = report.ParseDate(to, a.cfg.Loc); err != nil {
+					return usagef("--to: %v", err)
+				}
+			}
+			periods, err := report.Periods(period, f, t, a.cfg.Loc)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if out == "" {
+				out = a.cfg.Report.OutDir
+			}
+			pool, err := a.db(ctx)
+			if err != nil {
+				return err
+			}
+			var results []*report.Result
+			for _, p := range periods {
+				res, err := report.Build(ctx, pool, p, report.Options{Loc: a.cfg.Loc, OutDir: out, Log: a.log})
+				if err != nil {
+					return err
+				}
+				results = append(results, res)
+				if !a.jsonOut {
+					fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows\n",
+						res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"])
+				}
+			}
+			if a.jsonOut {
+				return a.printJSON(results)
+			}
+			return nil
+		},
+	})
+}

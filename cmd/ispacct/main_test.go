@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+// ispacct runs the command in-process and returns its exit code and output.
+func ispacct(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// isolate clears the environment that selects a database or config.
+func isolate(t *testing.T) string {
+	dir := t.TempDir()
+	for _, v := range []string{"DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE", "PGPORT", "PGUSER", "ISPACCT_TIMEZONE"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("ISPACCT_STATE_DIR", filepath.Join(dir, "state"))
+	t.Chdir(dir) // no ./ispacct.toml
+	return dir
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := isolate(t)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("timezone = \"UTC\"\n[ingest]\nmax_age_dayz = 3\n"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--from", "2026-13-01"}, `"2026-13-01"`},
+		{[]string{"report", "--from", "2026-11-02", "--to", "2026-11-01"}, "--from 2026-11-02 is after --to 2026-11-01"},
+		{[]string{"report"}, "--from is required"},
+		{[]string{"report", "--from", "2026-11-01", "--period", "week"}, `period "week"`},
+		{[]string{"ingest", "--config", bad}, "ingest.max_age_dayz: unknown key"},
+		{[]string{"ingest", "--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"ingest", "--format", "iis", "x.log"}, `--format "iis": unknown`},
+		{[]string{"ingest", "x.log"}, "need --format"},
+		{[]string{"ingest"}, "no sources configured"},
+		{[]string{"db"}, "want one of start, stop, status, migrate"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"report", "--from", "2026-11-01", "--log-format", "xml"}, `--log-format "xml"`},
+	}
+	for _, tt := range tests {
+		code, _, stderr := ispacct(t, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("ispacct %v: exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := ispacct(t, "help")
+	if code != 0 || !strings.Contains(out, "Exit codes") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	for _, c := range commands {
+		code, out, _ := ispacct(t, c.name, "-h")
+		if code != 0 || !strings.Contains(out, "Example:") || !strings.Contains(out, "ispacct "+c.name) {
+			t.Errorf("%s -h: exit %d, no example in %q", c.name, code, out)
+		}
+	}
+}
+
+func TestDBStatusTarget(t *testing.T) {
+	isolate(t)
+	code, out, stderr := ispacct(t, "db", "status", "--json")
+	if code != 0 {
+		t.Fatalf("db status: %d %s", code, stderr)
+	}
+	var st dbStatusJSON
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Server != "private" || st.Private == nil {
+		t.Fatalf("without settings want the private cluster: %v %s", err, out)
+	}
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	t.Setenv("DATABASE_URL", db.ConnString)
+	code, out, stderr = ispacct(t, "db", "status", "--json")
+	if code != 0 {
+		t.Fatalf("db status with DATABASE_URL: %d %s", code, stderr)
+	}
+	st = dbStatusJSON{}
+	json.Unmarshal([]byte(out), &st)
+	if st.Server != "configured" || !st.Reachable || st.SchemaVersion < 1 {
+		t.Fatalf("with DATABASE_URL want that server, reachable: %s", out)
+	}
+}
+
+// TestRunTwice is make run as a test: the sample in, archives out, and a
+// second run changes neither the rows nor the archives' sha256.
+func TestRunTwice(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	sample, _ := filepath.Abs(filepath.Join(origWD, "../../fixtures"))
+	cfg := filepath.Join(dir, "ispacct.toml")
+	os.WriteFile(cfg, []byte(`[ingest]
+max_age_days = 100000
+[[source]]
+name = "squid"
+format = "squid"
+paths = ["`+sample+`/squid/access.log*"]
+[report]
+out_dir = "out"
+`), 0o644)
+	base := []string{"--config", cfg, "--db", db.ConnString}
+	steps := [][]string{
+		{"landefs", "import", sample + "/landefs.txt"},
+		{"ingest"},
+		{"report", "--from", "2026-11-20", "--to", "2026-11-21"},
+	}
+	var reports []string
+	for round := 0; round < 2; round++ {
+		for _, s := range steps {
+			code, out, stderr := ispacct(t, append(s, base...)...)
+			if code != 0 {
+				t.Fatalf("round %d: ispacct %v: exit %d\n%s%s", round, s, code, out, stderr)
+			}
+			if s[0] == "ingest" && round == 1 && !strings.Contains(out, "0 rows") {
+				t.Fatalf("second ingest loaded rows: %s", out)
+			}
+			if s[0] == "report" {
+				reports = append(reports, regexp.MustCompile(`sha256 [0-9a-f]+`).FindAllString(out, -1)...)
+			}
+		}
+	}
+	if len(reports) != 4 || reports[0] != reports[2] || reports[1] != reports[3] {
+		t.Fatalf("archives changed between runs: %v", reports)
+	}
+	var n int
+	db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM proxy`).Scan(&n)
+	if n != 15 {
+		t.Fatalf("proxy has %d rows after two runs, want 15", n)
+	}
+}
+
+func TestExitLockedAndPartial(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	log := filepath.Join(dir, "access.log")
+	os.WriteFile(log, []byte("1795215541.000 1 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -\n"), 0o644)
+
+	l, err := lock.Acquire(context.Background(), db.Pool, "ingest:proxy", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := ispacct(t, "ingest", "--db", db.ConnString, "--format", "squid", log)
+	l.Release()
+	if code != exitLocked || !strings.Contains(stderr, "PID") {
+		t.Fatalf("with the lock held: exit %d, %q; want 4 naming the holder", code, stderr)
+	}
+	code, out, stderr := ispacct(t, "ingest", "--db", db.ConnString, "--format", "squid", filepath.Join(dir, "missing.log"), log)
+	if code != exitPartial || !strings.Contains(stderr, "missing.log") || !strings.Contains(out, "1 rows") {
+		t.Fatalf("with a missing file: exit %d\n%s%s; want 3, the file named, the other loaded", code, out, stderr)
+	}
+}
+
+var origWD, _ = os.Getwd()
