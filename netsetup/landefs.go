@@ -1,0 +1,65 @@
+package netsetup
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LandefsOrigin marks the landefs rows that netsetup owns. Rows with any
+// other origin ('manual': extra prefixes a customer was given by hand) are
+// left alone unless a planned prefix takes their place.
+const LandefsOrigin = "vlan.config"
+
+// SyncLandefs makes the landefs rows of origin 'vlan.config' match the
+// customer LANs of the plan (every VLAN but the maintenance VLAN): it
+// upserts each planned LAN prefix with its name, taking over a manual row
+// with the same prefix, and deletes its own rows whose prefix is no longer
+// planned. It counts rows added, updated (name or origin changed) and
+// removed; unchanged rows count nowhere. The caller commits tx.
+func SyncLandefs(ctx context.Context, tx pgx.Tx, plan Plan) (added, updated, removed int, err error) {
+	lans := plan.CustomerLANs()
+	names := make([]string, len(lans))
+	prefixes := make([]netip.Prefix, len(lans))
+	for i, l := range lans {
+		names[i], prefixes[i] = l.Name, l.LAN
+	}
+
+	tag, err := tx.Exec(ctx, `
+		DELETE FROM landefs
+		WHERE origin = $1 AND NOT sublan = ANY ($2::cidr[])`,
+		LandefsOrigin, prefixes)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("netsetup: delete stale landefs rows: %w", err)
+	}
+	removed = int(tag.RowsAffected())
+
+	// The WHERE clause skips rows that are already right, so they are not
+	// rewritten and not counted. xmax is 0 only on a freshly inserted row:
+	// the usual way to tell an insert from an update in ON CONFLICT.
+	rows, err := tx.Query(ctx, `
+		INSERT INTO landefs AS l (lan_name, sublan, origin)
+		SELECT name, prefix, $3 FROM unnest($1::text[], $2::cidr[]) AS p (name, prefix)
+		ON CONFLICT (sublan) DO UPDATE
+			SET lan_name = excluded.lan_name, origin = excluded.origin
+			WHERE (l.lan_name, l.origin) IS DISTINCT FROM (excluded.lan_name, excluded.origin)
+		RETURNING l.xmax = 0`,
+		names, prefixes, LandefsOrigin)
+	if err != nil {
+		return 0, 0, removed, fmt.Errorf("netsetup: upsert landefs rows: %w", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+	if err != nil {
+		return 0, 0, removed, fmt.Errorf("netsetup: upsert landefs rows: %w", err)
+	}
+	for _, ins := range inserted {
+		if ins {
+			added++
+		} else {
+			updated++
+		}
+	}
+	return added, updated, removed, nil
+}

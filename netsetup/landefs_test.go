@@ -1,0 +1,148 @@
+package netsetup
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+func TestSyncLandefs(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync := func(p Plan) (added, updated, removed int) {
+		t.Helper()
+		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+			var err error
+			added, updated, removed, err = SyncLandefs(ctx, tx, p)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return added, updated, removed
+	}
+	table := func() string {
+		t.Helper()
+		rows, err := db.Pool.Query(ctx, `SELECT lan_name, sublan, origin FROM landefs ORDER BY sublan`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+			var name, origin string
+			var p netip.Prefix
+			err := r.Scan(&name, &p, &origin)
+			return fmt.Sprintf("%s %s %s", p, name, origin), err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
+	}
+	plan := func(vlans ...VLAN) Plan {
+		t.Helper()
+		p, err := NewPlan("eth1", vlans)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	check := func(step string, gotA, gotU, gotR, wantA, wantU, wantR int, want ...string) {
+		t.Helper()
+		if gotA != wantA || gotU != wantU || gotR != wantR {
+			t.Errorf("%s: added, updated, removed = %d, %d, %d, want %d, %d, %d", step, gotA, gotU, gotR, wantA, wantU, wantR)
+		}
+		if got := table(); got != strings.Join(want, "\n") {
+			t.Errorf("%s: landefs:\n%s\nwant:\n%s", step, got, strings.Join(want, "\n"))
+		}
+	}
+
+	// Prefixes given by hand: one inside a customer's VLAN LAN (a split
+	// LAN), one elsewhere, and one that vlan.config will claim.
+	exec(`INSERT INTO landefs (lan_name, sublan) VALUES
+		('weber-lab', '10.4.24.128/25'), ('extern', '192.168.7.0/24'), ('old-hand', '10.0.2.0/24')`)
+
+	p1 := plan(VLAN{ID: 1, Name: "maint"}, VLAN{ID: 2, Name: "schmidt"}, VLAN{ID: 1048, Name: "mueller"}, VLAN{ID: 4094, Name: "last"})
+	a, u, r := sync(p1)
+	check("first sync", a, u, r, 2, 1, 0,
+		"10.0.2.0/24 schmidt vlan.config", // the plan wins over the manual row
+		"10.4.24.0/24 mueller vlan.config",
+		"10.4.24.128/25 weber-lab manual",
+		"10.15.254.0/24 last vlan.config",
+		"192.168.7.0/24 extern manual",
+	)
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM landefs WHERE sublan = '10.0.1.0/24'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("maintenance vlan in landefs: count %d, err %v", n, err)
+	}
+
+	a, u, r = sync(p1)
+	check("second sync changes nothing", a, u, r, 0, 0, 0,
+		"10.0.2.0/24 schmidt vlan.config",
+		"10.4.24.0/24 mueller vlan.config",
+		"10.4.24.128/25 weber-lab manual",
+		"10.15.254.0/24 last vlan.config",
+		"192.168.7.0/24 extern manual",
+	)
+
+	// VLAN 4094 is gone, 1048 is renamed, 256 is new.
+	p2 := plan(VLAN{ID: 2, Name: "schmidt"}, VLAN{ID: 1048, Name: "mueller-gmbh"}, VLAN{ID: 256, Name: "bauer"})
+	a, u, r = sync(p2)
+	check("changed config", a, u, r, 1, 1, 1,
+		"10.0.2.0/24 schmidt vlan.config",
+		"10.1.0.0/24 bauer vlan.config",
+		"10.4.24.0/24 mueller-gmbh vlan.config",
+		"10.4.24.128/25 weber-lab manual",
+		"192.168.7.0/24 extern manual",
+	)
+
+	a, u, r = sync(plan())
+	check("empty config", a, u, r, 0, 0, 3,
+		"10.4.24.128/25 weber-lab manual",
+		"192.168.7.0/24 extern manual",
+	)
+}
+
+// SyncLandefs leaves committing to the caller: a rolled back transaction
+// leaves the table as it was.
+func TestSyncLandefsRollback(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	p, err := NewPlan("eth1", []VLAN{{ID: 1048, Name: "mueller"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _, err := SyncLandefs(ctx, tx, p); err != nil || a != 1 {
+		t.Fatalf("SyncLandefs: added %d, err %v", a, err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT lan_name FROM landefs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 0 {
+		t.Errorf("rows after rollback: %v", names)
+	}
+}
