@@ -9,7 +9,7 @@ SAMPLE     := fixtures/sample.toml
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 3s
 
-.PHONY: help deps build run test test-go fuzz-smoke fuzz lint bench clean
+.PHONY: help deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ test: deps build ## vet and all tests against a real PostgreSQL
 test-go:
 	go test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory test-vlanvm
+
+test-vlanvm: ## netsetup on a real kernel: Debian's kernel in QEMU (needs root)
+	@if [ "$$(id -u)" -eq 0 ]; then bash netsetup/vmtest/run.sh; \
+	elif [ "$$CI" = true ]; then echo "test-vlanvm: CI must run as root"; exit 1; \
+	else echo "test-vlanvm: skipped: needs root to install QEMU (run: sudo make test-vlanvm)"; fi
 
 fuzz-smoke: ## run every fuzz target briefly (FUZZTIME, default 3s)
 	@for t in $$(go test -list '^Fuzz' ./parsers | grep '^Fuzz'); do \

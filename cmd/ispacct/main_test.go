@@ -171,3 +171,45 @@ func TestExitLockedAndPartial(t *testing.T) {
 }
 
 var origWD, _ = os.Getwd()
+
+// TestNetsetupThenIngest: after netsetup has synced landefs, a proxy line
+// from 10.4.24.77 is loaded with the LAN name of VLAN 1048; the
+// maintenance VLAN is no customer LAN, and a prefix set by hand stays.
+func TestNetsetupThenIngest(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	vc := filepath.Join(dir, "vlan.config")
+	os.WriteFile(vc, []byte("# test LANs\n1 maint\n1048 mueller\n2\n"), 0o644)
+	manual := filepath.Join(dir, "manual.txt")
+	os.WriteFile(manual, []byte("weber-lab 10.0.5.128/25\n"), 0o644)
+	if code, out, stderr := ispacct(t, "landefs", "import", manual, "--db", db.ConnString); code != 0 {
+		t.Fatalf("landefs import: %d %s%s", code, out, stderr)
+	}
+	code, out, stderr := ispacct(t, "netsetup", "--landefs-only", "--vlan-config", vc, "--db", db.ConnString)
+	if code != 0 || !strings.Contains(out, "landefs: 2 added") {
+		t.Fatalf("netsetup --landefs-only: exit %d\n%s%s", code, out, stderr)
+	}
+	log := filepath.Join(dir, "access.log")
+	os.WriteFile(log, []byte("1795215541.000 1 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -\n"+
+		"1795215542.000 1 10.0.1.9 TCP_MISS/200 1 GET http://b/ - HIER_NONE/- -\n"), 0o644)
+	if code, out, stderr := ispacct(t, "ingest", "--db", db.ConnString, "--format", "squid", log); code != 0 {
+		t.Fatalf("ingest: %d %s%s", code, out, stderr)
+	}
+	var lan, maint *string
+	db.Pool.QueryRow(context.Background(), `SELECT lan_name FROM proxy WHERE ip_client = '10.4.24.77'`).Scan(&lan)
+	db.Pool.QueryRow(context.Background(), `SELECT lan_name FROM proxy WHERE ip_client = '10.0.1.9'`).Scan(&maint)
+	if lan == nil || *lan != "mueller" || maint != nil {
+		t.Fatalf("lan_name of 10.4.24.77 = %v, of the maintenance VLAN's 10.0.1.9 = %v; want mueller and NULL", lan, maint)
+	}
+	code, out, _ = ispacct(t, "landefs", "list", "--db", db.ConnString)
+	if code != 0 || !strings.Contains(out, "weber-lab") || !strings.Contains(out, "vlan2") {
+		t.Fatalf("landefs after netsetup:\n%s", out)
+	}
+	// A bad vlan.config names the line and exits 2.
+	os.WriteFile(vc, []byte("1048 a\n5000 b\n"), 0o644)
+	code, _, stderr = ispacct(t, "netsetup", "--landefs-only", "--vlan-config", vc, "--db", db.ConnString)
+	if code != exitUsage || !strings.Contains(stderr, "line 2: vlan id 5000 is outside 1..4094") {
+		t.Fatalf("bad vlan.config: exit %d %q", code, stderr)
+	}
+}

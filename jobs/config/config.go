@@ -31,6 +31,7 @@ type Config struct {
 	Ingest   Ingest   `toml:"ingest"`
 	Sources  []Source `toml:"source"`
 	Report   Report   `toml:"report"`
+	Netsetup Netsetup `toml:"netsetup"`
 
 	// Loc is Timezone, loaded.
 	Loc *time.Location `toml:"-"`
@@ -73,6 +74,12 @@ type Source struct {
 	VHost  string   `toml:"vhost"` // per-virtual-host Apache logs: the vhost of these files
 }
 
+// Netsetup says where the VLAN list is and which NIC carries the VLANs.
+type Netsetup struct {
+	VLANConfig string `toml:"vlan_config"`
+	Parent     string `toml:"parent"`
+}
+
 // Report sets where archives go.
 type Report struct {
 	OutDir string `toml:"out_dir"`
@@ -91,6 +98,7 @@ func Default() *Config {
 		Log:      Log{Format: "text", Level: "info"},
 		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01, BatchKB: 8192},
 		Report:   Report{OutDir: "/var/lib/ispacct/archive"},
+		Netsetup: Netsetup{VLANConfig: "/usr/local/cpe/etc/vlan.config", Parent: "eth1"},
 	}
 }
 
@@ -168,6 +176,7 @@ func (c *Config) read(path string, explicit bool) error {
 	dir := filepath.Dir(abs)
 	c.StateDir = resolve(dir, c.StateDir)
 	c.Report.OutDir = resolve(dir, c.Report.OutDir)
+	c.Netsetup.VLANConfig = resolve(dir, c.Netsetup.VLANConfig)
 	for i := range c.Sources {
 		for j, p := range c.Sources[i].Paths {
 			c.Sources[i].Paths[j] = resolve(dir, p)
@@ -223,6 +232,9 @@ func (c *Config) validate() error {
 	}
 	if err := notAFile("report.out_dir", c.Report.OutDir, c); err != nil {
 		return err
+	}
+	if c.Netsetup.Parent == "" || strings.ContainsAny(c.Netsetup.Parent, " /.") || len(c.Netsetup.Parent) > 10 {
+		return c.fail("netsetup.parent", c.Netsetup.Parent, "not an interface name like eth1 (no dot, at most 10 characters so that <parent>.<vlan> fits)")
 	}
 	switch c.Log.Format {
 	case "text", "json":

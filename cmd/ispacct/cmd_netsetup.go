@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ispacct/ispacct/netsetup"
+)
+
+func init() {
+	var (
+		vlanConfig, parent            string
+		dryRun, prune, noDB, lansOnly bool
+	)
+	register(&command{
+		name:    "netsetup",
+		args:    "[--dry-run] [--prune] [--no-db | --landefs-only]",
+		summary: "create the customer VLAN interfaces and addresses from vlan.config",
+		help: `Reads vlan.config (<vlan-id> [<lan-name>] a line) and reconciles this host:
+one 802.1Q interface <parent>.<id> per VLAN with the address
+10.(id/256).(id%256).1/24 and broadcast .255, up. A second run changes
+nothing; a link with the wrong VLAN id or address is corrected and
+reported; links and addresses it does not manage are never touched. VLAN
+links no longer in the file are removed only with --prune. A missing
+parent or missing privileges fail before anything changes (exit 1).
+
+Then the customer LANs (every VLAN but 1, the maintenance VLAN) are
+written to landefs in one transaction; prefixes added by hand are kept.
+At boot use --no-db (the database starts later) and sync with
+--landefs-only once it runs.
+
+Example:
+  ispacct netsetup --dry-run
+  ispacct netsetup --no-db --vlan-config /usr/local/cpe/etc/vlan.config
+  ispacct netsetup --landefs-only`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.StringVar(&vlanConfig, "vlan-config", "", "the VLAN list (default: netsetup.vlan_config)")
+			fs.StringVar(&parent, "parent", "", "the NIC the VLANs hang off (default: netsetup.parent)")
+			fs.BoolVar(&dryRun, "dry-run", false, "print the plan and what would change; change nothing")
+			fs.BoolVar(&prune, "prune", false, "remove <parent>.<id> VLAN links that are no longer in vlan.config")
+			fs.BoolVar(&noDB, "no-db", false, "do not sync landefs")
+			fs.BoolVar(&lansOnly, "landefs-only", false, "only sync landefs; leave the interfaces alone")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			if noDB && lansOnly {
+				return usagef("--no-db and --landefs-only exclude each other")
+			}
+			if vlanConfig == "" {
+				vlanConfig = a.cfg.Netsetup.VLANConfig
+			}
+			if parent == "" {
+				parent = a.cfg.Netsetup.Parent
+			}
+			vlans, err := netsetup.ReadConfig(vlanConfig)
+			if err != nil {
+				var ce *netsetup.ConfigError
+				if errors.As(err, &ce) {
+					return usagef("%v", err)
+				}
+				return err
+			}
+			plan, err := netsetup.NewPlan(parent, vlans)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			return runNetsetup(ctx, a, plan, dryRun, prune, noDB, lansOnly)
+		},
+	})
+}
+
+func runNetsetup(ctx context.Context, a *app, plan netsetup.Plan, dryRun, prune, noDB, lansOnly bool) error {
+	var changes []netsetup.Change
+	if !lansOnly {
+		if dryRun && !a.jsonOut {
+			if err := plan.WriteTable(a.stdout); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout)
+		}
+		var err error
+		changes, err = netsetup.Apply(ctx, nil, plan, netsetup.Options{DryRun: dryRun, Prune: prune})
+		if err != nil {
+			return err
+		}
+		if !a.jsonOut {
+			if err := netsetup.WriteChanges(a.stdout, changes, dryRun); err != nil {
+				return err
+			}
+		}
+		for _, c := range changes {
+			a.log.Info("netsetup change", "change", c.String(), "dry_run", dryRun)
+		}
+	}
+	type result struct {
+		Plan    netsetup.Plan     `json:"plan"`
+		Changes []netsetup.Change `json:"changes"`
+		Landefs *[3]int           `json:"landefs,omitempty"` // added, updated, removed
+	}
+	res := result{Plan: plan, Changes: changes}
+	if !noDB && !dryRun {
+		pool, err := a.db(ctx)
+		if err == nil {
+			var n [3]int
+			err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				var err error
+				n[0], n[1], n[2], err = netsetup.SyncLandefs(ctx, tx, plan)
+				return err
+			})
+			if err == nil {
+				res.Landefs = &n
+				if !a.jsonOut {
+					fmt.Fprintf(a.stdout, "landefs: %d added, %d updated, %d removed\n", n[0], n[1], n[2])
+				}
+			}
+		}
+		if err != nil {
+			if a.jsonOut {
+				a.printJSON(res)
+			}
+			if lansOnly {
+				return fmt.Errorf("sync landefs: %w", err)
+			}
+			return &partialError{fmt.Sprintf("interfaces set up, but landefs not synced (run 'ispacct netsetup --landefs-only' when the database is up): %v", err)}
+		}
+	}
+	if a.jsonOut {
+		return a.printJSON(res)
+	}
+	return nil
+}
