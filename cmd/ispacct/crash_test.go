@@ -102,15 +102,19 @@ paths = [%q]
 	}
 
 	clean := pgtest.New(t)
+	t0 := time.Now()
 	if out, err := ingestCmd(clean).CombinedOutput(); err != nil && !isExit(err, exitPartial) {
 		t.Fatalf("clean run: %v\n%s", err, out)
 	}
+	// Kill delays scale with this machine's speed: each killed run gets at
+	// most 1/15 of a whole run, so the load needs many kills to finish.
+	whole := time.Since(t0)
 	want := fingerprintDB(t, clean)
 
 	crashed := pgtest.New(t)
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, 2))
-	t.Logf("seed %d", seed)
+	t.Logf("seed %d; a whole run takes %v", seed, whole)
 	kills := 0
 	for attempt := 0; attempt < 200; attempt++ {
 		cmd := ingestCmd(crashed)
@@ -134,7 +138,7 @@ paths = [%q]
 			}
 			t.Logf("%d SIGKILLs, then a clean finish: tables equal a single run (%s)", kills, want[:40])
 			return
-		case <-time.After(time.Duration(10+r.IntN(250)) * time.Millisecond):
+		case <-time.After(time.Duration(r.Int64N(int64(whole/15))) + 5*time.Millisecond):
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
 			kills++
