@@ -106,17 +106,29 @@ paths = [%q]
 	if out, err := ingestCmd(clean).CombinedOutput(); err != nil && !isExit(err, exitPartial) {
 		t.Fatalf("clean run: %v\n%s", err, out)
 	}
-	// Kill delays scale with this machine's speed: each killed run gets at
-	// most 1/15 of a whole run, so the load needs many kills to finish.
 	whole := time.Since(t0)
 	want := fingerprintDB(t, clean)
+	// A rerun that finds nothing new measures start-up: process, connect,
+	// lock, ledger. Kill delays scale with this machine's speed: most land
+	// in the loading, a little past start-up, each run getting at most
+	// 1/20 of the work, so the load takes many kills; some land in start-up.
+	t1 := time.Now()
+	if out, err := ingestCmd(clean).CombinedOutput(); err != nil && !isExit(err, exitPartial) {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	startup := time.Since(t1)
+	work := max(whole-startup, 100*time.Millisecond)
 
 	crashed := pgtest.New(t)
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, 2))
-	t.Logf("seed %d; a whole run takes %v", seed, whole)
+	t.Logf("seed %d; a whole run takes %v, start-up %v", seed, whole, startup)
 	kills := 0
-	for attempt := 0; attempt < 200; attempt++ {
+	for attempt := 0; attempt < 500; attempt++ {
+		delay := startup + time.Duration(r.Int64N(int64(work/20)))
+		if r.IntN(7) == 0 {
+			delay = time.Duration(r.Int64N(int64(startup)))
+		}
 		cmd := ingestCmd(crashed)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -138,7 +150,7 @@ paths = [%q]
 			}
 			t.Logf("%d SIGKILLs, then a clean finish: tables equal a single run (%s)", kills, want[:40])
 			return
-		case <-time.After(time.Duration(r.Int64N(int64(whole/15))) + 5*time.Millisecond):
+		case <-time.After(delay):
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
 			kills++

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,15 +50,14 @@ func Acquire(ctx context.Context, pool *pgxpool.Pool, name string, wait bool) (*
 	if wait {
 		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, name)
 	} else {
-		var ok bool
-		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, name).Scan(&ok)
-		if err == nil && !ok {
-			conn.Release()
-			return nil, holder(ctx, pool, name)
-		}
+		err = tryLock(ctx, conn, pool, name)
 	}
 	if err != nil {
 		conn.Release()
+		var he *HeldError
+		if errors.As(err, &he) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
 	host, _ := os.Hostname()
@@ -70,6 +70,47 @@ func Acquire(ctx context.Context, pool *pgxpool.Pool, name string, wait bool) (*
 		return nil, fmt.Errorf("lock %s: record holder: %w", name, err)
 	}
 	return &Lock{name: name, conn: conn}, nil
+}
+
+// staleWait bounds how long a lock whose holder has died on this host is
+// waited for: the server ends a dead client's session, and with it the
+// lock, as soon as it notices the closed connection.
+const staleWait = 10 * time.Second
+
+// tryLock takes the lock without waiting for a live holder. A holder that
+// was killed on this host a moment ago still holds the lock until its
+// session ends; that is waited out rather than reported as busy.
+func tryLock(ctx context.Context, conn *pgxpool.Conn, pool *pgxpool.Pool, name string) error {
+	deadline := time.Now().Add(staleWait)
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, name).Scan(&ok); err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		err := holder(ctx, pool, name)
+		var he *HeldError
+		if !errors.As(err, &he) || !he.gone() || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// gone reports whether the holder was a process on this host that no
+// longer exists.
+func (e *HeldError) gone() bool {
+	host, _ := os.Hostname()
+	if e.Host != host || e.PID <= 0 {
+		return false
+	}
+	return syscall.Kill(e.PID, 0) == syscall.ESRCH
 }
 
 func holder(ctx context.Context, pool *pgxpool.Pool, name string) error {
