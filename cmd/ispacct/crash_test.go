@@ -111,7 +111,7 @@ paths = [%q]
 	// A rerun that finds nothing new measures start-up: process, connect,
 	// lock, ledger. Kill delays scale with this machine's speed: most land
 	// in the loading, a little past start-up, each run getting at most
-	// 1/20 of the work, so the load takes many kills; some land in start-up.
+	// 1/30 of the work, so the load takes many kills; some land in start-up.
 	t1 := time.Now()
 	if out, err := ingestCmd(clean).CombinedOutput(); err != nil && !isExit(err, exitPartial) {
 		t.Fatalf("rerun: %v\n%s", err, out)
@@ -125,7 +125,7 @@ paths = [%q]
 	t.Logf("seed %d; a whole run takes %v, start-up %v", seed, whole, startup)
 	kills := 0
 	for attempt := 0; attempt < 500; attempt++ {
-		delay := startup + time.Duration(r.Int64N(int64(work/20)))
+		delay := startup + time.Duration(r.Int64N(int64(work/30)))
 		if r.IntN(7) == 0 {
 			delay = time.Duration(r.Int64N(int64(startup)))
 		}
