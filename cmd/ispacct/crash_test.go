@@ -102,32 +102,40 @@ paths = [%q]
 	}
 
 	clean := pgtest.New(t)
-	t0 := time.Now()
 	if out, err := ingestCmd(clean).CombinedOutput(); err != nil && !isExit(err, exitPartial) {
 		t.Fatalf("clean run: %v\n%s", err, out)
 	}
-	whole := time.Since(t0)
 	want := fingerprintDB(t, clean)
-	// A rerun that finds nothing new measures start-up: process, connect,
-	// lock, ledger. Kill delays scale with this machine's speed: most land
-	// in the loading, a little past start-up, each run getting at most
-	// 1/30 of the work, so the load takes many kills; some land in start-up.
-	t1 := time.Now()
-	if out, err := ingestCmd(clean).CombinedOutput(); err != nil && !isExit(err, exitPartial) {
-		t.Fatalf("rerun: %v\n%s", err, out)
-	}
-	startup := time.Since(t1)
-	work := max(whole-startup, 100*time.Millisecond)
+	var total int64
+	clean.Pool.QueryRow(context.Background(), `SELECT sum(lines) FROM ingest_files`).Scan(&total)
 
+	// Kill points follow the load, not the clock, so their number does not
+	// depend on how busy the machine is: the ledger is watched and the
+	// process killed as soon as it passes each of 30 thresholds spread
+	// over the data (a kill lands wherever the next batch happens to be:
+	// reading, parsing, copying or committing). Every fourth run is killed
+	// during start-up instead.
 	crashed := pgtest.New(t)
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, 2))
-	t.Logf("seed %d; a whole run takes %v, start-up %v", seed, whole, startup)
-	kills := 0
+	t.Logf("seed %d; %d lines to load", seed, total)
+	var targets []int64
+	for i := int64(1); i <= 30; i++ {
+		targets = append(targets, i*total/31+r.Int64N(total/62))
+	}
+	progress := func() int64 {
+		var n *int64
+		crashed.Pool.QueryRow(context.Background(), `SELECT sum(lines) FROM ingest_files`).Scan(&n)
+		if n == nil {
+			return 0
+		}
+		return *n
+	}
+	kills, startupKills := 0, 0
 	for attempt := 0; attempt < 500; attempt++ {
-		delay := startup + time.Duration(r.Int64N(int64(work/30)))
-		if r.IntN(7) == 0 {
-			delay = time.Duration(r.Int64N(int64(startup)))
+		done0 := progress()
+		for len(targets) > 0 && targets[0] <= done0 {
+			targets = targets[1:]
 		}
 		cmd := ingestCmd(crashed)
 		var out bytes.Buffer
@@ -135,24 +143,46 @@ paths = [%q]
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		// exited is closed, not sent on, so that the poller and this loop
+		// can both see the end.
+		exited := make(chan struct{})
+		var waitErr error
+		go func() { waitErr = cmd.Wait(); close(exited) }()
+		kill := make(chan struct{})
+		switch {
+		case len(targets) == 0: // the rest runs to the end
+		case attempt%4 == 3:
+			time.AfterFunc(time.Duration(r.IntN(60))*time.Millisecond, func() { close(kill) })
+			startupKills++
+		default:
+			target := targets[0]
+			go func() {
+				for progress() < target {
+					select {
+					case <-exited:
+						return
+					case <-time.After(2 * time.Millisecond):
+					}
+				}
+				close(kill)
+			}()
+		}
 		select {
-		case err := <-done: // finished before the kill: everything is in
-			if err != nil && !isExit(err, exitPartial) {
-				t.Fatalf("run %d: %v\n%s", attempt, err, out.String())
+		case <-exited: // finished before the kill: everything is in
+			if waitErr != nil && !isExit(waitErr, exitPartial) {
+				t.Fatalf("run %d: %v\n%s", attempt, waitErr, out.String())
 			}
 			if kills < 20 {
-				t.Fatalf("ingest finished after only %d kills; make the data larger", kills)
+				t.Fatalf("ingest finished after only %d kills", kills)
 			}
 			if got := fingerprintDB(t, crashed); got != want {
 				t.Fatalf("after %d kills:\n got  %s\n want %s", kills, got, want)
 			}
-			t.Logf("%d SIGKILLs, then a clean finish: tables equal a single run (%s)", kills, want[:40])
+			t.Logf("%d SIGKILLs (%d in start-up), then a clean finish: tables equal a single run (%s)", kills, startupKills, want[:40])
 			return
-		case <-time.After(delay):
+		case <-kill:
 			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
+			<-exited
 			kills++
 		}
 	}
