@@ -26,12 +26,14 @@ type Config struct {
 	Timezone string `toml:"timezone"`
 	StateDir string `toml:"state_dir"`
 
-	Database Database `toml:"database"`
-	Log      Log      `toml:"log"`
-	Ingest   Ingest   `toml:"ingest"`
-	Sources  []Source `toml:"source"`
-	Report   Report   `toml:"report"`
-	Netsetup Netsetup `toml:"netsetup"`
+	Database  Database  `toml:"database"`
+	Log       Log       `toml:"log"`
+	Ingest    Ingest    `toml:"ingest"`
+	Sources   []Source  `toml:"source"`
+	Report    Report    `toml:"report"`
+	Netsetup  Netsetup  `toml:"netsetup"`
+	Rollup    Rollup    `toml:"rollup"`
+	Retention Retention `toml:"retention"`
 
 	// Loc is Timezone, loaded.
 	Loc *time.Location `toml:"-"`
@@ -72,6 +74,19 @@ type Source struct {
 	Format string   `toml:"format"`
 	Paths  []string `toml:"paths"` // globs, e.g. /var/log/squid/access.log*
 	VHost  string   `toml:"vhost"` // per-virtual-host Apache logs: the vhost of these files
+}
+
+// Rollup tunes the aggregates.
+type Rollup struct {
+	// LocalDomains are the mail domains this box serves: mail to them is
+	// "in", mail from them "out". Empty: local transports decide.
+	LocalDomains []string `toml:"local_domains"`
+}
+
+// Retention says how long data is kept, in days; 0 keeps it for ever.
+type Retention struct {
+	RawDays       int `toml:"raw_days"`
+	AggregateDays int `toml:"aggregate_days"`
 }
 
 // Netsetup says where the VLAN list is and which NIC carries the VLANs.
@@ -235,6 +250,19 @@ func (c *Config) validate() error {
 	}
 	if c.Netsetup.Parent == "" || strings.ContainsAny(c.Netsetup.Parent, " /.") || len(c.Netsetup.Parent) > 10 {
 		return c.fail("netsetup.parent", c.Netsetup.Parent, "not an interface name like eth1 (no dot, at most 10 characters so that <parent>.<vlan> fits)")
+	}
+	if c.Retention.RawDays < 0 {
+		return c.fail("retention.raw_days", fmt.Sprint(c.Retention.RawDays), "must be 0 (keep all) or a number of days")
+	}
+	if c.Retention.AggregateDays < 0 || (c.Retention.AggregateDays > 0 && c.Retention.RawDays == 0) ||
+		(c.Retention.AggregateDays > 0 && c.Retention.AggregateDays < c.Retention.RawDays) {
+		return c.fail("retention.aggregate_days", fmt.Sprint(c.Retention.AggregateDays),
+			"must be 0 (keep all) or at least retention.raw_days: aggregates are what is left of old raw rows")
+	}
+	for i, d := range c.Rollup.LocalDomains {
+		if d == "" || strings.ContainsAny(d, "@ \t") || d != strings.ToLower(d) {
+			return c.fail(fmt.Sprintf("rollup.local_domains[%d]", i), d, "want a lower-case domain name like example.com")
+		}
 	}
 	switch c.Log.Format {
 	case "text", "json":

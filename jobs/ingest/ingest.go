@@ -39,9 +39,10 @@ type Source struct {
 // Options tune a run.
 type Options struct {
 	Loc *time.Location
-	// Rows dated outside [NotBefore, NotAfter) are rejected: clock errors,
-	// or outside a backfill's range.
+	// Rows dated outside [NotBefore, NotAfter) are rejected as clock errors,
+	// or, with Outside set (a backfill's range), left out and counted.
 	NotBefore, NotAfter time.Time
+	Outside             bool
 	// Wait for another ingest of the same table instead of failing.
 	Wait bool
 	// BatchBytes bounds a batch's encoded size (default 8 MiB).
@@ -60,6 +61,7 @@ type Result struct {
 	Lines      int64            `json:"lines"`       // lines read
 	Rows       int64            `json:"rows"`        // rows loaded
 	Rejects    int64            `json:"rejects"`     // lines rejected
+	Outside    int64            `json:"outside"`     // rows left out: outside a backfill's range
 	Reasons    map[string]int64 `json:"reasons"`     // rejects by reason
 	FileErrors []FileError      `json:"file_errors"` // files that could not be read (whole or in part)
 	Days       []string         `json:"days"`        // local days that received rows
@@ -96,7 +98,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 	}
 	defer l.Release()
 
-	in := &ingester{pool: pool, src: src, opt: opt, dec: dec, parts: schema.NewPartitions(pool, opt.Loc), res: res, days: map[string]bool{}}
+	retired, err := retiredDays(ctx, pool, dec.table())
+	if err != nil {
+		return nil, err
+	}
+	in := &ingester{pool: pool, src: src, opt: opt, dec: dec, parts: schema.NewPartitions(pool, opt.Loc), res: res,
+		days: map[string]bool{}, retired: retired}
 	for _, path := range src.Files {
 		if err := in.file(ctx, path); err != nil {
 			return res, err
@@ -119,6 +126,9 @@ type ingester struct {
 	res   *Result
 	days  map[string]bool
 	lines atomic.Int64 // lines read of the current file, for progress
+	// retired: days whose raw rows retention dropped; late rows for them
+	// are rejected, since only their aggregates remain.
+	retired map[string]bool
 }
 
 // batch is a run of lines ready to commit together.
@@ -130,13 +140,14 @@ type batch struct {
 	endLine         int64
 	days            map[time.Time]bool
 	reasons         map[string]int64
+	outside         int64
 	readErr         error // reading stopped here
 }
 
 func (b *batch) reset() {
 	b.rows.Reset()
 	b.rejects.Reset()
-	b.nrows, b.nrejects, b.lines = 0, 0, 0
+	b.nrows, b.nrejects, b.lines, b.outside = 0, 0, 0, 0
 	b.readErr = nil
 	clear(b.days)
 	clear(b.reasons)
@@ -272,12 +283,21 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 			for i := range n {
 				t := in.dec.zeit(i)
 				if r := in.outOfRange(t); r != "" {
-					reason = r
+					if in.opt.Outside {
+						b.outside++
+					} else {
+						reason = r
+					}
 					continue
 				}
 				if t.Before(dayLo) || !t.Before(dayHi) {
 					dayLo = schema.Day(t, in.opt.Loc)
 					dayHi = schema.NextDay(dayLo)
+					if in.retired[dayLo.Format("2006-01-02")] {
+						reason = "day past raw retention"
+						dayLo, dayHi = time.Time{}, time.Time{}
+						continue
+					}
 					b.days[dayLo] = true
 				}
 				in.dec.encode(i, &b.rows, fileID, lr.Line())
@@ -353,6 +373,7 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 	in.res.Lines += b.lines
 	in.res.Rows += b.nrows
 	in.res.Rejects += b.nrejects
+	in.res.Outside += b.outside
 	for r, n := range b.reasons {
 		in.res.Reasons[r] += n
 	}

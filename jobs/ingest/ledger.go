@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -34,4 +35,21 @@ const advanceLedger = `
 
 const touchDays = `
 	INSERT INTO ingest_days (tbl, day) SELECT $1, d FROM unnest($2::date[]) AS d
-	ON CONFLICT (tbl, day) DO UPDATE SET touched_at = now()`
+	ON CONFLICT (tbl, day) DO UPDATE SET touched_at = now(), dirty = true`
+
+// retiredDays lists the days of tbl whose raw partition retention dropped.
+func retiredDays(ctx context.Context, pool *pgxpool.Pool, tbl string) (map[string]bool, error) {
+	rows, err := pool.Query(ctx, `SELECT to_char(day, 'YYYY-MM-DD') FROM retired_days WHERE tbl = $1`, tbl)
+	if err != nil {
+		return nil, fmt.Errorf("read retired days: %w", err)
+	}
+	days, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read retired days: %w", err)
+	}
+	m := make(map[string]bool, len(days))
+	for _, d := range days {
+		m[d] = true
+	}
+	return m, nil
+}

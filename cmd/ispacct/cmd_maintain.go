@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/maintain"
+)
+
+func init() {
+	var dryRun bool
+	register(&command{
+		name:    "maintain",
+		args:    "[--dry-run]",
+		summary: "apply the configured retention: drop old raw partitions and aggregates",
+		help: `Removes what is older than the configured retention ([retention] raw_days
+and aggregate_days, counted back from today). Raw rows go a whole day
+partition at a time (detached, then dropped), together with the rejected
+log lines of that age; aggregates are deleted by day. With both limits at
+0, the default, nothing is ever removed. --dry-run lists what would go.
+
+Example:
+  ispacct maintain --dry-run
+  ispacct maintain`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.BoolVar(&dryRun, "dry-run", false, "list what would be removed; remove nothing")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			r := maintain.Retention{RawDays: a.cfg.Retention.RawDays, AggregateDays: a.cfg.Retention.AggregateDays}
+			pool, err := a.db(ctx)
+			if err != nil {
+				return err
+			}
+			plan, err := maintain.PlanRetention(ctx, pool, r, time.Now(), a.cfg.Loc)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				if err := a.printJSON(plan); err != nil {
+					return err
+				}
+			} else {
+				printPlan(a, r, plan, dryRun)
+			}
+			if dryRun {
+				return nil
+			}
+			return maintain.Apply(ctx, pool, plan, a.log)
+		},
+	})
+}
+
+func printPlan(a *app, r maintain.Retention, p *maintain.Plan, dryRun bool) {
+	verb := "removing"
+	if dryRun {
+		verb = "would remove"
+	}
+	if r.RawDays == 0 && r.AggregateDays == 0 {
+		fmt.Fprintln(a.stdout, "retention: keep everything (retention.raw_days and aggregate_days are 0); nothing to do")
+		return
+	}
+	if r.RawDays > 0 {
+		fmt.Fprintf(a.stdout, "raw rows: keep %d days; %s %d partition(s) of days before %s and %d rejected line(s)\n",
+			r.RawDays, verb, len(p.Partitions), p.RawBefore, p.Rejects)
+		for _, n := range p.Partitions {
+			fmt.Fprintf(a.stdout, "  %s\n", n)
+		}
+	}
+	if r.AggregateDays > 0 {
+		var tables []string
+		for t := range p.AggregateRows {
+			tables = append(tables, t)
+		}
+		sort.Strings(tables)
+		fmt.Fprintf(a.stdout, "aggregates: keep %d days; %s rows of days before %s\n", r.AggregateDays, verb, p.AggregateBefore)
+		for _, t := range tables {
+			fmt.Fprintf(a.stdout, "  %-18s %d rows\n", t, p.AggregateRows[t])
+		}
+	}
+}

@@ -1,0 +1,200 @@
+// Package rollup computes the aggregates the administrator bills by: per
+// LAN, per destination host, per virtual host and user, per mailbox and
+// domain, each keyed by local day. A day's aggregates are recomputed whole
+// from that day's partition in one transaction, so a rerun changes
+// nothing, a late file makes its day right, and the cost does not grow
+// with the history the database holds.
+package rollup
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/schema"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+// Tables are the raw tables with aggregates, and the SQL that computes them.
+var Tables = []struct{ Table, File string }{
+	{"proxy", "sql/proxy.sql"},
+	{"http", "sql/http.sql"},
+	{"mta", "sql/mail.sql"},
+}
+
+// Options tune a rollup.
+type Options struct {
+	Loc *time.Location
+	// LocalDomains are the mail domains the box serves; they decide what
+	// is mail in and mail out.
+	LocalDomains []string
+	Log          *slog.Logger
+}
+
+// DayTable is one table's aggregates of one local day.
+type DayTable struct {
+	Table string `json:"table"`
+	Day   string `json:"day"`
+}
+
+// Result says what was recomputed.
+type Result struct {
+	Recomputed []DayTable `json:"recomputed"`
+	Seconds    float64    `json:"seconds"`
+}
+
+// statements splits a file into its statements: the extended protocol
+// takes one at a time.
+func statements(file string) ([]string, error) {
+	b, err := sqlFS.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range strings.Split(string(b), ";\n") {
+		code := false
+		for _, l := range strings.Split(st, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				code = true
+			}
+		}
+		if code {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// Day recomputes table's aggregates for the local day holding t.
+func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt Options) error {
+	file := ""
+	for _, tb := range Tables {
+		if tb.Table == table {
+			file = tb.File
+		}
+	}
+	if file == "" {
+		return fmt.Errorf("rollup: no aggregates for table %q", table)
+	}
+	sts, err := statements(file)
+	if err != nil {
+		return err
+	}
+	day := schema.Day(t, opt.Loc)
+	date := day.Format("2006-01-02")
+	domains := opt.LocalDomains
+	if domains == nil {
+		domains = []string{}
+	}
+	args := []any{date, day, schema.NextDay(day), domains}
+	var retired bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM retired_days WHERE tbl = $1 AND day = $2)`, table, date).Scan(&retired); err != nil {
+		return fmt.Errorf("rollup %s %s: %w", table, date, err)
+	}
+	if retired {
+		opt.Log.Info("rollup skipped: the day's raw rows are past retention, its aggregates are kept as they are", "table", table, "day", date)
+		return nil
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Mark the day clean first: the row lock waits for an ingest that
+		// is adding rows to this day, and an ingest that commits after
+		// this marks it dirty again, so no committed row is ever missed.
+		if _, err := tx.Exec(ctx, `INSERT INTO ingest_days (tbl, day, dirty) VALUES ($1, $2, false)
+			ON CONFLICT (tbl, day) DO UPDATE SET dirty = false`, table, date); err != nil {
+			return err
+		}
+		for _, st := range sts {
+			if _, err := tx.Exec(ctx, st, args[:maxParam(st)]...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rollup %s %s: %w", table, date, err)
+	}
+	return nil
+}
+
+// Dirty lists the days ingest has added rows to since their last rollup.
+func Dirty(ctx context.Context, pool *pgxpool.Pool) ([]DayTable, error) {
+	rows, err := pool.Query(ctx, `SELECT tbl, to_char(day, 'YYYY-MM-DD') FROM ingest_days WHERE dirty ORDER BY day, tbl`)
+	if err != nil {
+		return nil, fmt.Errorf("rollup: find days to recompute: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DayTable, error) {
+		var d DayTable
+		err := r.Scan(&d.Table, &d.Day)
+		return d, err
+	})
+}
+
+// Run recomputes the days ingest touched since their last rollup, or,
+// with from and to set, every table's every day in [from, to].
+func Run(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, opt Options) (*Result, error) {
+	start := time.Now()
+	l, err := lock.Acquire(ctx, pool, "rollup", true)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Release()
+	var todo []DayTable
+	if from.IsZero() {
+		if todo, err = Dirty(ctx, pool); err != nil {
+			return nil, err
+		}
+	} else {
+		for d := schema.Day(from, opt.Loc); !d.After(to); d = schema.NextDay(d) {
+			for _, tb := range Tables {
+				todo = append(todo, DayTable{tb.Table, d.Format("2006-01-02")})
+			}
+		}
+	}
+	res := &Result{Recomputed: []DayTable{}}
+	for _, dt := range todo {
+		day, err := time.ParseInLocation("2006-01-02", dt.Day, opt.Loc)
+		if err != nil {
+			return res, err
+		}
+		if err := Day(ctx, pool, dt.Table, day, opt); err != nil {
+			return res, err
+		}
+		res.Recomputed = append(res.Recomputed, dt)
+		opt.Log.Debug("rolled up", "table", dt.Table, "day", dt.Day)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// maxParam is the highest $N a statement's code (not its comments) uses:
+// each statement gets exactly its own arguments.
+func maxParam(st string) int {
+	var code strings.Builder
+	for _, l := range strings.Split(st, "\n") {
+		l, _, _ = strings.Cut(l, "--")
+		code.WriteString(l + "\n")
+	}
+	st = code.String()
+	n := 0
+	for i := 0; i < len(st); i++ {
+		if st[i] != '$' {
+			continue
+		}
+		k := 0
+		for i+1 < len(st) && st[i+1] >= '0' && st[i+1] <= '9' {
+			i++
+			k = k*10 + int(st[i]-'0')
+		}
+		n = max(n, k)
+	}
+	return n
+}
