@@ -31,6 +31,7 @@ type Config struct {
 	Ingest   Ingest   `toml:"ingest"`
 	Sources  []Source `toml:"source"`
 	Report   Report   `toml:"report"`
+	Mail     Mail     `toml:"mail"`
 
 	// Loc is Timezone, loaded.
 	Loc *time.Location `toml:"-"`
@@ -89,6 +90,7 @@ func Default() *Config {
 		Log:      Log{Format: "text", Level: "info"},
 		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01},
 		Report:   Report{OutDir: "/var/lib/ispacct/archive"},
+		Mail:     defaultMail(),
 	}
 }
 
@@ -191,6 +193,9 @@ func (c *Config) applyEnv() {
 	if v := os.Getenv("ISPACCT_TIMEZONE"); v != "" {
 		c.Timezone = v
 	}
+	if v := os.Getenv("ISPACCT_SMTP_PASSWORD"); v != "" {
+		c.Mail.SMTP.Password = v
+	}
 }
 
 func (c *Config) fail(key, value, why string) error {
@@ -263,7 +268,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateMail()
 }
 
 func notAFile(key, path string, c *Config) error {
