@@ -176,7 +176,11 @@ func (s *Summary) Text() string {
 		fmt.Fprintf(&b, "Not attached: at %s the archive is larger than this mail may carry.\n", size(att))
 	}
 	if len(s.Where) > 0 {
-		b.WriteString("The archive waits:\n")
+		if s.Attached {
+			b.WriteString("Copies:\n")
+		} else {
+			b.WriteString("The archive waits:\n")
+		}
 		for _, w := range s.Where {
 			fmt.Fprintf(&b, "  %s\n", w)
 		}
@@ -201,7 +205,7 @@ func (s *Summary) Text() string {
 			fmt.Fprintf(&b, "  %6d x %s\n", r.Count, r.Reason)
 		}
 		if rejects > 0 {
-			fmt.Fprintf(&b, "  ispacct rejects --from DATE lists them\n")
+			b.WriteString("  'ispacct rejects --from DATE' lists them by the day they were loaded\n")
 		}
 	}
 	for _, sec := range s.Sections {
