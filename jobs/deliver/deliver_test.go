@@ -408,4 +408,3 @@ func TestNothingConfigured(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
