@@ -130,4 +130,3 @@ func TestDeliverUsage(t *testing.T) {
 		t.Fatalf("config: exit %d, password shown or error:\n%s%s", code, out, stderr)
 	}
 }
-
