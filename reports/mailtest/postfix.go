@@ -51,7 +51,7 @@ type Postfix struct {
 // StartPostfix configures and starts a Postfix; it stops when the test ends.
 func StartPostfix(t testing.TB, opt PostfixOptions) *Postfix {
 	t.Helper()
-	Need(t, "/usr/lib/postfix/sbin/master", "postfix")
+	Need(t, "/usr/lib/postfix/sbin/master", "/usr/sbin/postfix")
 	dir := privateDir(t, "ispacct-postfix-")
 	p := &Postfix{Dir: dir, Port: FreePort(t), conf: filepath.Join(dir, "conf"), t: t}
 	p.Addr = fmt.Sprintf("127.0.0.1:%d", p.Port)
@@ -118,7 +118,7 @@ smtpd_client_restrictions = permit_sasl_authenticated, reject
 		}
 	}
 	// "postfix check" creates the queue folders with their owners.
-	if out, err := exec.Command("postfix", "-c", p.conf, "check").CombinedOutput(); err != nil {
+	if out, err := exec.Command("/usr/sbin/postfix", "-c", p.conf, "check").CombinedOutput(); err != nil {
 		t.Fatalf("postfix check: %v\n%s\n%s", err, out, tail(filepath.Join(dir, "maillog"), 20))
 	}
 	p.Start()
