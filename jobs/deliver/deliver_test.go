@@ -409,3 +409,28 @@ func TestNothingConfigured(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestMonthIntoMaildir: a month's archive goes the same way, named
+// acct-YYYY-MM, and its summary counts the month's rows.
+func TestMonthIntoMaildir(t *testing.T) {
+	e := setup(t)
+	e.opt.Mail.Maildir = filepath.Join(t.TempDir(), "Maildir")
+	e.opt.Mail.To = nil
+	month := report.Month(e.day.Start, e.db.Loc)
+	res, err := deliver.Run(context.Background(), e.db.Pool, []report.Period{month}, e.opt)
+	if err != nil || res.Err() != nil || len(res.Sent) != 1 {
+		t.Fatalf("%v %v %+v", err, res.Err(), res)
+	}
+	raw, err := os.ReadFile(res.Sent[0].DeliveredAs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, p := attachment(t, raw, "acct-2026-11.zip")
+	_, data := fileSHA(t, res.Archives[0].Path)
+	if !bytes.Equal(got, data) || !strings.Contains(p.Body, "month 2026-11") || !strings.Contains(p.Body, "proxy.asc            15 rows") {
+		t.Fatalf("month message:\n%s", p.Body)
+	}
+	if p.Header.Get("To") != "<ispacct@cpe.example.net>" {
+		t.Errorf("a Maildir-only setup addresses the message to the sender, got %q", p.Header.Get("To"))
+	}
+}
