@@ -16,6 +16,7 @@ help: ## list the targets
 
 deps: ## install what the project needs (PostgreSQL server) when missing
 	@schema/install-deps.sh postgres
+	@reports/testdata/install-mailservers.sh
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct

@@ -34,6 +34,7 @@ type Config struct {
 	Netsetup  Netsetup  `toml:"netsetup"`
 	Rollup    Rollup    `toml:"rollup"`
 	Retention Retention `toml:"retention"`
+	Mail      Mail      `toml:"mail"`
 
 	// Loc is Timezone, loaded.
 	Loc *time.Location `toml:"-"`
@@ -114,6 +115,7 @@ func Default() *Config {
 		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01, BatchKB: 8192},
 		Report:   Report{OutDir: "/var/lib/ispacct/archive"},
 		Netsetup: Netsetup{VLANConfig: "/usr/local/cpe/etc/vlan.config", Parent: "eth1"},
+		Mail:     defaultMail(),
 	}
 }
 
@@ -217,6 +219,9 @@ func (c *Config) applyEnv() {
 	if v := os.Getenv("ISPACCT_TIMEZONE"); v != "" {
 		c.Timezone = v
 	}
+	if v := os.Getenv("ISPACCT_SMTP_PASSWORD"); v != "" {
+		c.Mail.SMTP.Password = v
+	}
 }
 
 func (c *Config) fail(key, value, why string) error {
@@ -308,7 +313,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateMail()
 }
 
 func notAFile(key, path string, c *Config) error {

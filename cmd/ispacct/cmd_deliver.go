@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/jobs/deliver"
+	"github.com/ispacct/ispacct/jobs/report"
+)
+
+func init() {
+	var from, to, period string
+	var wait bool
+	register(&command{
+		name:    "deliver",
+		args:    "[--from DATE [--to DATE] [--period day|month]]",
+		summary: "mail the archives of a date range, and send what waits in the outbox",
+		help: `Delivers each period's archive (building it when missing) to the
+administrator: by SMTP to mail.to and into the dial-in Maildir, as
+configured. Every message is written to <state_dir>/outbox before it is
+sent. A period delivered before is not sent again ('ispacct resend' does
+that). Messages that could not be sent earlier are retried when their wait
+(mail.retry_min doubling up to mail.retry_max) is over; without --from,
+only those are sent.
+
+Exit code 3 when a message waits in the outbox afterwards (server down,
+4xx, or refused for good: 'ispacct outbox' lists them); 4 when another
+delivery runs (unless --wait); 2 when no delivery is configured.
+
+Example:
+  ispacct deliver --from 2026-11-21
+  ispacct deliver --period month --from 2026-10-01
+  ispacct deliver                # only retry what waits in the outbox`,
+		setup: func(fs *flag.FlagSet, a *app) {
+			jsonFlag(fs, a)
+			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD); without it only the outbox is sent")
+			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
+			fs.StringVar(&period, "period", "day", "day or month")
+			fs.BoolVar(&wait, "wait", false, "wait for another delivery run instead of exiting with code 4")
+		},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			var periods []report.Period
+			if from != "" || to != "" {
+				var err error
+				if periods, err = periodFlags(a, from, to, period); err != nil {
+					return err
+				}
+			}
+			return runDeliver(ctx, a, periods, wait, false)
+		},
+	})
+}
+
+// periodFlags reads --from, --to and --period.
+func periodFlags(a *app, from, to, period string) ([]report.Period, error) {
+	if from == "" {
+		return nil, usagef("--from is required")
+	}
+	f, err := report.ParseDate(from, a.cfg.Loc)
+	if err != nil {
+		return nil, usagef("--from: %v", err)
+	}
+	t := f
+	if to != "" {
+		if t, err = report.ParseDate(to, a.cfg.Loc); err != nil {
+			return nil, usagef("--to: %v", err)
+		}
+	}
+	ps, err := report.Periods(period, f, t, a.cfg.Loc)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return ps, nil
+}
+
+func runDeliver(ctx context.Context, a *app, periods []report.Period, wait, again bool) error {
+	opt := deliver.FromConfig(a.cfg, a.log)
+	opt.Wait = wait
+	if !a.cfg.Mail.SMTPEnabled() && !a.cfg.Mail.MaildirEnabled() {
+		return &config.Error{File: a.cfg.File, Key: "mail", Why: (&deliver.NotConfiguredError{}).Error()}
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	var res *deliver.Result
+	if again {
+		res, err = deliver.Resend(ctx, pool, periods, opt)
+	} else {
+		res, err = deliver.Run(ctx, pool, periods, opt)
+	}
+	if res != nil {
+		if a.jsonOut {
+			if perr := a.printJSON(res); perr != nil && err == nil {
+				err = perr
+			}
+		} else {
+			a.printDelivery(res)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var we *deliver.WaitingError
+	if errors.As(res.Err(), &we) {
+		return &partialError{we.Error()}
+	}
+	return nil
+}
+
+func (a *app) printDelivery(res *deliver.Result) {
+	for _, ar := range res.Archives {
+		how := "existing"
+		if ar.Built {
+			how = "built"
+		}
+		fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s  (%s)\n", ar.Path, ar.Bytes, ar.SHA256, how)
+		for _, d := range ar.Queued {
+			what := "archive attached"
+			switch {
+			case d.Channel == deliver.ChannelSMTP && !d.Attached:
+				what = "summary only: the archive is above mail.max_attach_mb"
+			case d.Encrypted:
+				what = "archive encrypted with age, attached"
+			}
+			fmt.Fprintf(a.stdout, "  queued #%d %-7s to %s (%s)\n", d.ID, d.Channel, d.Recipient, what)
+		}
+		for _, d := range ar.Known {
+			switch d.Status {
+			case deliver.StatusPending, deliver.StatusSending:
+				fmt.Fprintf(a.stdout, "  #%d %-7s waits in the outbox since %s\n", d.ID, d.Channel, a.when(d.CreatedAt))
+			case deliver.StatusSent:
+				fmt.Fprintf(a.stdout, "  #%d %-7s sent %s; 'ispacct resend' sends it again\n", d.ID, d.Channel, a.when(*d.SentAt))
+			default:
+				fmt.Fprintf(a.stdout, "  #%d %-7s %s; 'ispacct resend' queues it again\n", d.ID, d.Channel, d.Status)
+			}
+		}
+	}
+	for _, d := range res.Sent {
+		fmt.Fprintf(a.stdout, "sent #%d %s %s by %s to %s: %s\n", d.ID, d.Kind, d.Period, d.Channel, d.Recipient, oneLine(d.DeliveredAs))
+	}
+	for _, d := range res.Waiting {
+		a.printWaiting(d)
+	}
+	fmt.Fprintf(a.stdout, "%d sent, %d waiting in the outbox\n", len(res.Sent), len(res.Waiting))
+}
+
+func (a *app) printWaiting(d deliver.Delivery) {
+	next := "when resent ('ispacct resend')"
+	if d.Status != deliver.StatusFailed {
+		next = "next try " + a.when(d.NextAttempt)
+	}
+	fmt.Fprintf(a.stdout, "waiting #%d %s %s by %s to %s: %s after %d attempt(s), %s\n  %s\n",
+		d.ID, d.Kind, d.Period, d.Channel, d.Recipient, d.Status, d.Attempts, next, oneLine(d.LastError))
+}
+
+// when is a time in the configured zone.
+func (a *app) when(t time.Time) string { return t.In(a.cfg.Loc).Format("2006-01-02 15:04:05 -07:00") }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package mailtest
+
+import "syscall"
+
+func dieWithUs() *syscall.SysProcAttr { return nil }
