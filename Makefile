@@ -9,14 +9,17 @@ SAMPLE     := fixtures/sample.toml
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 3s
 
-.PHONY: help deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench clean
+.PHONY: help deps test-deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: ## install what the project needs (PostgreSQL server) when missing
+deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 	@schema/install-deps.sh postgres
+
+test-deps: deps ## also install the real servers and readers the tests use
 	@reports/testdata/install-mailservers.sh
+	@reports/testdata/install-libreoffice.sh
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct
@@ -25,13 +28,14 @@ run: deps build ## start the private database, ingest the sample logs, write the
 	@$(BIN) db start --config $(SAMPLE)
 	@$(BIN) landefs import fixtures/landefs.txt --config $(SAMPLE)
 	@$(BIN) ingest --config $(SAMPLE)
+	@$(BIN) rollup --config $(SAMPLE)
 	@$(BIN) report --config $(SAMPLE) --from 2026-11-20 --to 2026-11-21
 	@echo
 	@echo "Archives are in $(CURDIR)/out:"
 	@ls -l out/*.zip
 	@echo "Stop the private database with: $(BIN) db stop --config $(SAMPLE)"
 
-test: deps build ## vet and all tests against a real PostgreSQL
+test: test-deps build ## vet and all tests against a real PostgreSQL, mail servers, LibreOffice and kernel
 	go vet ./...
 	@rc=0; ISPACCT_TEST_STATE=$(TEST_STATE) $(MAKE) --no-print-directory test-go || rc=$$?; \
 	  ISPACCT_STATE_DIR=$(TEST_STATE) $(BIN) db stop >/dev/null 2>&1; exit $$rc

@@ -36,5 +36,15 @@ func (z *Zip) Create(name string) (io.Writer, error) {
 	return w, nil
 }
 
+// CreateStored adds an entry stored without compression, for content that
+// is compressed already.
+func (z *Zip) CreateStored(name string) (io.Writer, error) {
+	w, err := z.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: z.modified})
+	if err != nil {
+		return nil, fmt.Errorf("zip entry %s: %w", name, err)
+	}
+	return w, nil
+}
+
 // Close writes the archive's directory.
 func (z *Zip) Close() error { return z.zw.Close() }

@@ -85,7 +85,7 @@ func runBackfill(ctx context.Context, a *app, srcs []ingest.Source, from, to tim
 			return err
 		}
 		for _, p := range periods {
-			res, err := report.Build(ctx, pool, p, report.Options{Loc: a.cfg.Loc, OutDir: a.cfg.Report.OutDir, Log: a.log})
+			res, err := report.Build(ctx, pool, p, report.FromConfig(a.cfg, "", a.log))
 			if err != nil {
 				return err
 			}

@@ -50,16 +50,13 @@ Example:
 			if err != nil {
 				return usagef("%v", err)
 			}
-			if out == "" {
-				out = a.cfg.Report.OutDir
-			}
 			pool, err := a.db(ctx)
 			if err != nil {
 				return err
 			}
 			var results []*report.Result
 			for _, p := range periods {
-				res, err := report.Build(ctx, pool, p, report.Options{Loc: a.cfg.Loc, OutDir: out, Log: a.log})
+				res, err := report.Build(ctx, pool, p, report.FromConfig(a.cfg, out, a.log))
 				if err != nil {
 					return err
 				}

@@ -96,9 +96,13 @@ type Netsetup struct {
 	Parent     string `toml:"parent"`
 }
 
-// Report sets where archives go.
+// Report sets where archives go and what they hold.
 type Report struct {
 	OutDir string `toml:"out_dir"`
+	// RawSheets puts the raw rows into the workbook as well.
+	RawSheets bool `toml:"raw_sheets"`
+	// MonthlyRawASC keeps the raw .asc files in monthly archives.
+	MonthlyRawASC bool `toml:"monthly_raw_asc"`
 }
 
 // Formats are the log formats a source may name, with the table each fills.
@@ -113,7 +117,7 @@ func Default() *Config {
 		StateDir: "/var/lib/ispacct",
 		Log:      Log{Format: "text", Level: "info"},
 		Ingest:   Ingest{MaxAgeDays: 400, FutureMinutes: 60 * 24, RejectThreshold: 0.01, BatchKB: 8192},
-		Report:   Report{OutDir: "/var/lib/ispacct/archive"},
+		Report:   Report{OutDir: "/var/lib/ispacct/archive", RawSheets: true, MonthlyRawASC: true},
 		Netsetup: Netsetup{VLANConfig: "/usr/local/cpe/etc/vlan.config", Parent: "eth1"},
 		Mail:     defaultMail(),
 	}

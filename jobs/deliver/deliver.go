@@ -31,6 +31,9 @@ type Options struct {
 	Mail   config.Mail
 	Loc    *time.Location
 	OutDir string // where archives are found, and built when missing
+	// Report builds a missing archive; Loc, OutDir and Log stand in for
+	// its empty fields.
+	Report report.Options
 	Outbox string // where rendered messages wait: <state_dir>/outbox
 	Host   string // names this box in Message-IDs and bodies; default the host name
 	Wait   bool   // wait for another run's lock instead of returning *lock.HeldError
@@ -45,6 +48,7 @@ func FromConfig(c *config.Config, log *slog.Logger) Options {
 		Mail:   c.Mail,
 		Loc:    c.Loc,
 		OutDir: c.Report.OutDir,
+		Report: report.FromConfig(c, "", log),
 		Outbox: filepath.Join(c.StateDir, "outbox"),
 		Log:    log,
 	}

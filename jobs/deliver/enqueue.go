@@ -27,7 +27,9 @@ func enqueueArchive(ctx context.Context, pool *pgxpool.Pool, p report.Period, op
 	if again || errors.Is(err, os.ErrNotExist) {
 		// A resend rebuilds: rows may have arrived since. The same data
 		// gives the same bytes, and so the same Message-ID.
-		if _, err := report.Build(ctx, pool, p, report.Options{Loc: opt.Loc, OutDir: opt.OutDir, Log: opt.Log}); err != nil {
+		ro := opt.Report
+		ro.Loc, ro.OutDir, ro.Log = opt.Loc, opt.OutDir, opt.Log
+		if _, err := report.Build(ctx, pool, p, ro); err != nil {
 			return nil, err
 		}
 		ar.Built = true

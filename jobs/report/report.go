@@ -10,10 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ispacct/ispacct/jobs/config"
 	"github.com/ispacct/ispacct/reports"
 )
 
@@ -21,7 +24,24 @@ import (
 type Options struct {
 	Loc    *time.Location
 	OutDir string
-	Log    *slog.Logger
+	// RawSheets puts the raw rows into the workbook too, not only the
+	// .asc files.
+	RawSheets bool
+	// NoMonthlyRaw leaves the raw .asc files out of monthly archives (a
+	// busy month is large); the workbook is always in.
+	NoMonthlyRaw bool
+	TmpDir       string // for the workbook's spooled parts; "" is the system's
+	Log          *slog.Logger
+}
+
+// FromConfig fills Options from the configuration; out overrides
+// report.out_dir when not empty.
+func FromConfig(c *config.Config, out string, log *slog.Logger) Options {
+	if out == "" {
+		out = c.Report.OutDir
+	}
+	return Options{Loc: c.Loc, OutDir: out, RawSheets: c.Report.RawSheets, NoMonthlyRaw: !c.Report.MonthlyRawASC,
+		TmpDir: filepath.Join(c.StateDir, "tmp"), Log: log}
 }
 
 // Result describes one archive.
@@ -62,6 +82,9 @@ var ascFiles = []ascFile{
 // FileName is the archive's name for a period.
 func FileName(p Period) string { return "acct-" + p.Name() + ".zip" }
 
+// WorkbookName is the name of the period's workbook inside the archive.
+func WorkbookName(p Period) string { return "acct-" + p.Name() + ".xlsx" }
+
 // Build writes the archive of period p into opt.OutDir, atomically.
 func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Result, error) {
 	res := &Result{Period: p.Name(), Path: filepath.Join(opt.OutDir, FileName(p)), Rows: map[string]int64{}}
@@ -70,6 +93,18 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
 	}
 	defer conn.Release()
+	var stale []string
+	rows, err := conn.Query(ctx, `SELECT tbl || ' ' || to_char(day, 'YYYY-MM-DD') FROM ingest_days
+		WHERE dirty AND day >= $1::date AND day < $2::date ORDER BY day, tbl`, p.Start.Format("2006-01-02"), p.End.Format("2006-01-02"))
+	if err == nil {
+		stale, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	if len(stale) > 0 {
+		opt.Log.Warn("aggregates not up to date: run 'ispacct rollup' first; the workbook's summaries leave out rows ingested since", "period", p.Name(), "days", strings.Join(stale, ", "))
+	}
 	// COPY (query) takes no parameters: the bounds are written into the
 	// query, as timestamps we format ourselves, never text from a log.
 	lo, hi := literal(p.Start), literal(p.End)
@@ -78,6 +113,9 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 		cw := &countWriter{w: io.MultiWriter(w, h)}
 		z := reports.NewZip(cw, p.Start)
 		for _, f := range ascFiles {
+			if p.Kind == "month" && opt.NoMonthlyRaw {
+				break
+			}
 			ew, err := z.Create(f.name)
 			if err != nil {
 				return err
@@ -91,6 +129,14 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 				return fmt.Errorf("%s: %w", f.name, err)
 			}
 			res.Rows[f.name] = tag.RowsAffected()
+		}
+		// The workbook is a zip already: stored, not compressed again.
+		xw, err := z.CreateStored(WorkbookName(p))
+		if err != nil {
+			return err
+		}
+		if err := writeWorkbook(ctx, conn, p, opt, xw); err != nil {
+			return fmt.Errorf("%s: %w", WorkbookName(p), err)
 		}
 		if err := z.Close(); err != nil {
 			return err

@@ -106,7 +106,7 @@ func TestArchiveReproducible(t *testing.T) {
 			t.Errorf("%s stamped %v, want %v", f.Name, f.Modified, want)
 		}
 	}
-	if strings.Join(names, ",") != "proxy.asc,http.asc,mail.asc" {
+	if strings.Join(names, ",") != "proxy.asc,http.asc,mail.asc,acct-2026-11-21.xlsx" {
 		t.Errorf("entries %v", names)
 	}
 }

@@ -1,0 +1,352 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ispacct/ispacct/reports"
+)
+
+const mb = 1 << 20
+
+// Unassigned names the clients in no LAN in the workbook.
+const Unassigned = "unassigned"
+
+// writeWorkbook builds the period's workbook from the aggregates (and the
+// raw rows, when asked) and writes it to w.
+func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, w io.Writer) error {
+	if opt.TmpDir != "" {
+		if err := os.MkdirAll(opt.TmpDir, 0o700); err != nil {
+			return err
+		}
+	}
+	wb, err := reports.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, opt.TmpDir)
+	if err != nil {
+		return err
+	}
+	lo, hi := p.Start.Format("2006-01-02"), p.End.Format("2006-01-02")
+	q := &querier{ctx: ctx, conn: conn, lo: lo, hi: hi, start: p.Start, end: p.End}
+	steps := []func(*reports.Workbook) error{q.summary}
+	if p.Kind == "month" {
+		steps = append(steps, q.daily)
+	}
+	steps = append(steps, q.sites, q.web, q.mail)
+	if opt.RawSheets {
+		steps = append(steps, q.rawProxy, q.rawHTTP, q.rawMail)
+	}
+	for _, step := range steps {
+		if err := step(wb); err != nil {
+			return err
+		}
+	}
+	return wb.Save(w)
+}
+
+type querier struct {
+	ctx        context.Context
+	conn       *pgxpool.Conn
+	lo, hi     string    // the period's days, [lo, hi)
+	start, end time.Time // the period's instants
+}
+
+func (q *querier) rows(sql string, args ...any) ([][]any, error) {
+	rows, err := q.conn.Query(q.ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Summary: one row per customer LAN, then the unassigned clients, then the
+// total. Clients are counted over the whole period from the raw rows while
+// they exist (a client seen on two days is one client); after retention
+// the largest daily count stands in.
+const summarySQL = `
+WITH a AS (
+    SELECT lan_name, sum(requests)::bigint AS requests, sum(bytes)::bigint AS bytes, sum(hit_requests)::bigint AS hits,
+           sum(denied_requests)::bigint AS denied, max(clients) AS max_clients
+    FROM agg_proxy_lan WHERE day >= $1::date AND day < $2::date GROUP BY lan_name
+), c AS (
+    SELECT lan_name, count(DISTINCT ip_client) AS clients FROM proxy
+    WHERE zeit >= $3 AND zeit < $4 GROUP BY lan_name
+)
+SELECT a.lan_name, a.requests, a.bytes, a.hits, a.denied, coalesce(c.clients, a.max_clients)
+FROM a LEFT JOIN c ON c.lan_name IS NOT DISTINCT FROM a.lan_name
+ORDER BY a.lan_name IS NULL, a.bytes DESC, a.lan_name COLLATE "C"`
+
+func (q *querier) summary(wb *reports.Workbook) error {
+	rows, err := q.rows(summarySQL, q.lo, q.hi, q.start, q.end)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	var total [5]int64
+	for _, r := range rows {
+		for i := range total {
+			total[i] += r[i+1].(int64)
+		}
+	}
+	out := make([][]any, 0, len(rows)+1)
+	row := func(name string, req, bytes, hits, denied, clients int64) []any {
+		return []any{name, req, float64(bytes) / mb, ratio(bytes, total[1]), ratio(hits, req), denied, clients}
+	}
+	for _, r := range rows {
+		name := Unassigned
+		if r[0] != nil {
+			name = r[0].(string)
+		}
+		out = append(out, row(name, r[1].(int64), r[2].(int64), r[3].(int64), r[4].(int64), r[5].(int64)))
+	}
+	out = append(out, row("Total", total[0], total[1], total[2], total[3], total[4]))
+	cols := []reports.Column{{Title: "LAN", Width: 24}, {Title: "Requests", Width: 12, Kind: reports.Count},
+		{Title: "MB", Width: 12, Kind: reports.MB}, {Title: "Share of traffic", Width: 16, Kind: reports.Percent},
+		{Title: "Cache hit ratio", Width: 15, Kind: reports.Percent}, {Title: "Denied requests", Width: 16, Kind: reports.Count},
+		{Title: "Clients", Width: 10, Kind: reports.Count}}
+	return wb.Sheet("Summary", cols, out, &reports.ChartSpec{Type: excelize.Bar, Title: "MB per LAN", Cat: 0, Values: []int{2}, Rows: len(rows)})
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// daily: LAN × day traffic in MB, LANs by traffic, with a line chart of
+// the largest ones.
+func (q *querier) daily(wb *reports.Workbook) error {
+	rows, err := q.rows(`SELECT day, lan_name, bytes FROM agg_proxy_lan WHERE day >= $1::date AND day < $2::date`, q.lo, q.hi)
+	if err != nil {
+		return fmt.Errorf("daily: %w", err)
+	}
+	totals := map[string]int64{}
+	cells := map[string]map[string]int64{}
+	for _, r := range rows {
+		day := r[0].(time.Time).Format("2006-01-02")
+		lan := Unassigned
+		if r[1] != nil {
+			lan = r[1].(string)
+		}
+		totals[lan] += r[2].(int64)
+		if cells[day] == nil {
+			cells[day] = map[string]int64{}
+		}
+		cells[day][lan] += r[2].(int64)
+	}
+	lans := sortedByTotal(totals)
+	cols := []reports.Column{{Title: "Day", Width: 12, Kind: reports.Date}}
+	for _, l := range lans {
+		cols = append(cols, reports.Column{Title: l, Width: max(10, float64(len(l))+2), Kind: reports.MB})
+	}
+	var out [][]any
+	for d := q.start; d.Before(q.end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, d.Location()) {
+		r := []any{d}
+		for _, l := range lans {
+			r = append(r, float64(cells[d.Format("2006-01-02")][l])/mb)
+		}
+		out = append(out, r)
+	}
+	var series []int
+	for i := range lans {
+		if i < 12 {
+			series = append(series, i+1)
+		}
+	}
+	var chart *reports.ChartSpec
+	if len(series) > 0 {
+		chart = &reports.ChartSpec{Type: excelize.Line, Title: "MB per day", Cat: 0, Values: series, Rows: len(out)}
+	}
+	return wb.Sheet("Daily", cols, out, chart)
+}
+
+// sites: the 25 busiest destination hosts of each LAN.
+func (q *querier) sites(wb *reports.Workbook) error {
+	rows, err := q.rows(`
+		SELECT coalesce(lan_name, $3), host, req, bytes FROM (
+		    SELECT lan_name, host, sum(requests)::bigint AS req, sum(bytes)::bigint AS bytes,
+		           row_number() OVER (PARTITION BY lan_name ORDER BY sum(bytes) DESC, host COLLATE "C") AS rank
+		    FROM agg_proxy_site WHERE day >= $1::date AND day < $2::date GROUP BY lan_name, host) s
+		WHERE rank <= 25 ORDER BY lan_name IS NULL, lan_name COLLATE "C", rank`, q.lo, q.hi, Unassigned)
+	if err != nil {
+		return fmt.Errorf("top sites: %w", err)
+	}
+	for _, r := range rows {
+		r[3] = float64(r[3].(int64)) / mb
+	}
+	return wb.Sheet("Top sites", []reports.Column{{Title: "LAN", Width: 24}, {Title: "Host", Width: 40},
+		{Title: "Requests", Width: 12, Kind: reports.Count}, {Title: "MB", Width: 12, Kind: reports.MB}}, rows, nil)
+}
+
+func (q *querier) web(wb *reports.Workbook) error {
+	rows, err := q.rows(`
+		WITH a AS (SELECT vhost, sum(requests)::bigint AS req, sum(bytes)::bigint AS bytes, sum(errors)::bigint AS errors, max(clients) AS max_clients
+		           FROM agg_http_vhost WHERE day >= $1::date AND day < $2::date GROUP BY vhost),
+		     c AS (SELECT url, count(DISTINCT ip) AS clients FROM http WHERE zeit >= $3 AND zeit < $4 GROUP BY url)
+		SELECT a.vhost, a.req, a.bytes, a.errors, coalesce(c.clients, a.max_clients)
+		FROM a LEFT JOIN c ON c.url = a.vhost ORDER BY a.bytes DESC, a.vhost COLLATE "C"`, q.lo, q.hi, q.start, q.end)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	for _, r := range rows {
+		r[2] = float64(r[2].(int64)) / mb
+	}
+	err = wb.Sheet("Web", []reports.Column{{Title: "Virtual host", Width: 32}, {Title: "Requests", Width: 12, Kind: reports.Count},
+		{Title: "MB", Width: 12, Kind: reports.MB}, {Title: "Errors", Width: 10, Kind: reports.Count},
+		{Title: "Clients", Width: 10, Kind: reports.Count}}, rows, nil)
+	if err != nil {
+		return err
+	}
+	users, err := q.rows(`SELECT vhost, htuser, sum(requests)::bigint, sum(bytes)::bigint FROM agg_http_user
+		WHERE day >= $1::date AND day < $2::date GROUP BY vhost, htuser ORDER BY vhost COLLATE "C", sum(bytes) DESC, htuser COLLATE "C"`, q.lo, q.hi)
+	if err != nil {
+		return fmt.Errorf("web users: %w", err)
+	}
+	for _, r := range users {
+		r[3] = float64(r[3].(int64)) / mb
+	}
+	return wb.Sheet("Web users", []reports.Column{{Title: "Virtual host", Width: 32}, {Title: "User", Width: 20},
+		{Title: "Requests", Width: 12, Kind: reports.Count}, {Title: "MB", Width: 12, Kind: reports.MB}}, users, nil)
+}
+
+// mailSQL pivots in and out per mailbox (or domain): sent = messages out,
+// received = messages in.
+const mailSQL = `
+SELECT %[1]s,
+       coalesce(sum(messages) FILTER (WHERE direction = 'out'), 0)::bigint,
+       coalesce(sum(messages) FILTER (WHERE direction = 'in'), 0)::bigint,
+       coalesce(sum(bytes) FILTER (WHERE direction = 'out'), 0)::bigint,
+       coalesce(sum(bytes) FILTER (WHERE direction = 'in'), 0)::bigint,
+       sum(recipients)::bigint, sum(deferred)::bigint, sum(bounced)::bigint, sum(expired)::bigint
+FROM %[2]s WHERE day >= $1::date AND day < $2::date
+GROUP BY %[1]s ORDER BY sum(bytes) DESC, %[1]s`
+
+func (q *querier) mail(wb *reports.Workbook) error {
+	cols := []reports.Column{{Title: "Sent", Width: 10, Kind: reports.Count}, {Title: "Received", Width: 10, Kind: reports.Count},
+		{Title: "MB sent", Width: 12, Kind: reports.MB}, {Title: "MB received", Width: 12, Kind: reports.MB},
+		{Title: "Recipients", Width: 11, Kind: reports.Count}, {Title: "Deferred", Width: 10, Kind: reports.Count},
+		{Title: "Bounced", Width: 10, Kind: reports.Count}, {Title: "Expired", Width: 10, Kind: reports.Count}}
+	for _, s := range []struct {
+		sheet, keys, table string
+		head               []reports.Column
+	}{
+		{"Mailboxes", `mailbox COLLATE "C", domain COLLATE "C"`, "agg_mail_mailbox", []reports.Column{{Title: "Mailbox", Width: 32}, {Title: "Domain", Width: 24}}},
+		{"Mail domains", `domain COLLATE "C"`, "agg_mail_domain", []reports.Column{{Title: "Domain", Width: 24}}},
+	} {
+		rows, err := q.rows(fmt.Sprintf(mailSQL, s.keys, pgx.Identifier{s.table}.Sanitize()), q.lo, q.hi)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.sheet, err)
+		}
+		n := len(s.head)
+		for _, r := range rows {
+			r[n+2] = float64(r[n+2].(int64)) / mb
+			r[n+3] = float64(r[n+3].(int64)) / mb
+		}
+		if err := wb.Sheet(s.sheet, append(append([]reports.Column{}, s.head...), cols...), rows, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	rawProxyCols = []reports.Column{{Title: "lan_name", Width: 16}, {Title: "ip_client", Width: 16}, {Title: "url", Width: 60},
+		{Title: "zeit", Width: 20, Kind: reports.Time}, {Title: "size", Width: 12, Kind: reports.Count},
+		{Title: "status", Width: 22}, {Title: "methode", Width: 10}}
+	rawHTTPCols = []reports.Column{{Title: "ip", Width: 16}, {Title: "url", Width: 28}, {Title: "zeit", Width: 20, Kind: reports.Time},
+		{Title: "size", Width: 12, Kind: reports.Count}, {Title: "datei", Width: 50}, {Title: "htuser", Width: 14}}
+	rawMailCols = []reports.Column{{Title: "msgid", Width: 30}, {Title: "m_to", Width: 28}, {Title: "m_from", Width: 28},
+		{Title: "m_mailer", Width: 10}, {Title: "m_size", Width: 12, Kind: reports.Count}, {Title: "m_remote_id", Width: 16},
+		{Title: "m_relay", Width: 28}, {Title: "m_status", Width: 10}, {Title: "zeit", Width: 20, Kind: reports.Time}}
+)
+
+// raw streams a table's rows of the period into sheets, in the .asc order.
+func (q *querier) raw(wb *reports.Workbook, name string, cols []reports.Column, sql string) error {
+	rows, err := q.conn.Query(q.ctx, sql, q.start, q.end)
+	if err != nil {
+		return fmt.Errorf("sheet %s: %w", name, err)
+	}
+	defer rows.Close()
+	sheet, err := wb.Raw(name, cols)
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			return fmt.Errorf("sheet %s: %w", name, err)
+		}
+		for i, x := range v {
+			switch y := x.(type) {
+			case nil:
+				vals[i] = ""
+			case netip.Prefix:
+				vals[i] = y.Addr().String()
+			default:
+				vals[i] = y
+			}
+		}
+		if err := sheet.Add(vals...); err != nil {
+			return fmt.Errorf("sheet %s: %w", name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sheet %s: %w", name, err)
+	}
+	return sheet.Close()
+}
+
+func (q *querier) rawProxy(wb *reports.Workbook) error {
+	return q.raw(wb, "proxy", rawProxyCols, `SELECT lan_name, ip_client, url, zeit, size, status, methode FROM proxy
+		WHERE zeit >= $1 AND zeit < $2
+		ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`)
+}
+
+func (q *querier) rawHTTP(wb *reports.Workbook) error {
+	return q.raw(wb, "http", rawHTTPCols, `SELECT ip, url, zeit, size, datei, htuser FROM http
+		WHERE zeit >= $1 AND zeit < $2
+		ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`)
+}
+
+func (q *querier) rawMail(wb *reports.Workbook) error {
+	return q.raw(wb, "mail", rawMailCols, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, zeit FROM mta
+		WHERE zeit >= $1 AND zeit < $2
+		ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
+		         m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`)
+}
+
+func sortedByTotal(totals map[string]int64) []string {
+	var lans []string
+	for l := range totals {
+		lans = append(lans, l)
+	}
+	// By traffic, the unassigned clients last.
+	sort.Slice(lans, func(i, j int) bool {
+		a, b := lans[i], lans[j]
+		if (a == Unassigned) != (b == Unassigned) {
+			return b == Unassigned
+		}
+		if totals[a] != totals[b] {
+			return totals[a] > totals[b]
+		}
+		return a < b
+	})
+	return lans
+}

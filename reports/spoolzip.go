@@ -1,0 +1,183 @@
+package reports
+
+import (
+	"bytes"
+	"errors"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/zip"
+)
+
+// spoolZip is the zip writer the workbook library writes through. It
+// compresses each entry into a temporary file as it comes and, on Close,
+// writes the entries sorted by name to the real output. Two things follow:
+// the output does not depend on the order the library emits entries in
+// (with several streamed sheets that order is random), and memory does not
+// grow with the workbook, which the library would otherwise assemble in a
+// buffer in memory.
+type spoolZip struct {
+	out     *zip.Writer
+	dir     string
+	stamp   time.Time
+	entries []spooled
+	cur     *spoolEntry
+	types   *bytes.Buffer // [Content_Types].xml, put in order before it is spooled
+}
+
+// contentTypes lists its default types in the order of a map walk in the
+// library; sorted, it is the same on every run.
+const contentTypes = "[Content_Types].xml"
+
+var typeElem = regexp.MustCompile(`<(Default|Override) [^>]*(?:/>|></(?:Default|Override)>)`)
+
+func sortContentTypes(b []byte) []byte {
+	elems := typeElem.FindAll(b, -1)
+	if len(elems) == 0 {
+		return b
+	}
+	first := typeElem.FindIndex(b)
+	last := typeElem.FindAllIndex(b, -1)
+	end := last[len(last)-1][1]
+	sorted := make([][]byte, len(elems))
+	copy(sorted, elems)
+	sort.Slice(sorted, func(i, j int) bool { return bytes.Compare(sorted[i], sorted[j]) < 0 })
+	var out bytes.Buffer
+	out.Write(b[:first[0]])
+	// Only the elements are reordered; anything between them stays put.
+	prev := first[0]
+	for i, loc := range last {
+		out.Write(b[prev:loc[0]])
+		out.Write(sorted[i])
+		prev = loc[1]
+	}
+	out.Write(b[end:])
+	return out.Bytes()
+}
+
+type spooled struct {
+	name        string
+	path        string
+	crc32       uint32
+	size, csize uint64
+}
+
+type spoolEntry struct {
+	spooled
+	f   *os.File
+	fw  *flate.Writer
+	crc hashWriter
+	cnt countingWriter
+}
+
+type hashWriter struct{ h uint32 }
+
+func (h *hashWriter) Write(p []byte) (int, error) {
+	h.h = crc32.Update(h.h, crc32.IEEETable, p)
+	return len(p), nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n uint64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += uint64(n)
+	return n, err
+}
+
+func newSpoolZip(out io.Writer, tmpDir string, stamp time.Time) *spoolZip {
+	return &spoolZip{out: zip.NewWriter(out), dir: tmpDir, stamp: stamp}
+}
+
+func (z *spoolZip) Create(name string) (io.Writer, error) {
+	if err := z.finish(); err != nil {
+		return nil, err
+	}
+	if name == contentTypes {
+		z.types = &bytes.Buffer{}
+		return z.types, nil
+	}
+	f, err := os.CreateTemp(z.dir, "ispacct-xlsx-*")
+	if err != nil {
+		return nil, err
+	}
+	e := &spoolEntry{spooled: spooled{name: name, path: f.Name()}, f: f}
+	e.cnt.w = f
+	if e.fw, err = flate.NewWriter(&e.cnt, flate.DefaultCompression); err != nil {
+		f.Close()
+		return nil, err
+	}
+	z.cur = e
+	return io.MultiWriter(e.fw, &e.crc, (*sizeWriter)(&e.size)), nil
+}
+
+type sizeWriter uint64
+
+func (s *sizeWriter) Write(p []byte) (int, error) { *s += sizeWriter(len(p)); return len(p), nil }
+
+func (z *spoolZip) finish() error {
+	if t := z.types; t != nil {
+		z.types = nil
+		w, err := z.Create(contentTypes + "\x00")
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(sortContentTypes(t.Bytes())); err != nil {
+			return err
+		}
+		z.cur.name = contentTypes
+	}
+	e := z.cur
+	if e == nil {
+		return nil
+	}
+	z.cur = nil
+	err := e.fw.Close()
+	if cerr := e.f.Close(); err == nil {
+		err = cerr
+	}
+	e.crc32, e.csize = e.crc.h, e.cnt.n
+	z.entries = append(z.entries, e.spooled)
+	return err
+}
+
+func (z *spoolZip) AddFS(fs.FS) error { return errors.New("spool zip: AddFS is not supported") }
+
+// Close writes the spooled entries, sorted by name, and removes them.
+func (z *spoolZip) Close() error {
+	defer func() {
+		for _, e := range z.entries {
+			os.Remove(e.path)
+		}
+	}()
+	if err := z.finish(); err != nil {
+		return err
+	}
+	sort.Slice(z.entries, func(i, j int) bool { return z.entries[i].name < z.entries[j].name })
+	for _, e := range z.entries {
+		w, err := z.out.CreateRaw(&zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: z.stamp,
+			CRC32: e.crc32, CompressedSize64: e.csize, UncompressedSize64: e.size})
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(e.path)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(w, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return z.out.Close()
+}

@@ -1,0 +1,308 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Kind says how a column's values are typed and shown in the workbook.
+type Kind int
+
+// The kinds of column.
+const (
+	Text    Kind = iota // a string, always text, never a formula
+	Count               // an integer with thousands separators
+	MB                  // a number of megabytes, two decimals
+	Percent             // a share 0..1 shown as a percentage
+	Date                // a day
+	Time                // a date and time of day
+)
+
+// Column is one column of a sheet.
+type Column struct {
+	Title string
+	Width float64
+	Kind  Kind
+}
+
+// ChartSpec asks for a chart beside a sheet's table: one series per value
+// column, over the first Rows data rows, categories from column Cat.
+type ChartSpec struct {
+	Type   excelize.ChartType
+	Title  string
+	Cat    int
+	Values []int
+	Rows   int
+}
+
+// MaxSheetRows is how many data rows fit on a sheet under its header:
+// Excel's limit is 1,048,576 rows in all.
+const MaxSheetRows = excelize.TotalRows - 1
+
+// Workbook writes an XLSX workbook sheet by sheet, streaming rows, with
+// typed cells, a frozen header row with a filter, and fixed document
+// properties, so that the same data gives the same bytes.
+type Workbook struct {
+	f       *excelize.File
+	loc     *time.Location
+	stamp   time.Time
+	tmpDir  string
+	styles  map[Kind]int
+	header  int
+	sheets  int
+	maxRows int // MaxSheetRows, lowered in tests
+}
+
+// NewWorkbook starts a workbook whose document dates are stamp (the
+// period's start), with times shown in loc.
+func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir string) (*Workbook, error) {
+	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
+	w := &Workbook{f: f, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, maxRows: MaxSheetRows}
+	when := stamp.UTC().Format("2006-01-02T15:04:05Z")
+	if err := f.SetDocProps(&excelize.DocProperties{Title: title, Creator: "ispacct", Created: when, Modified: when}); err != nil {
+		return nil, err
+	}
+	numFmt := func(s string) *string { return &s }
+	// In a fixed order, so that style ids are the same on every run.
+	for _, st := range []struct {
+		k Kind
+		s *excelize.Style
+	}{
+		{Text, &excelize.Style{}},
+		{Count, &excelize.Style{NumFmt: 3}}, // #,##0
+		{MB, &excelize.Style{NumFmt: 4}},    // #,##0.00
+		{Percent, &excelize.Style{CustomNumFmt: numFmt("0.0%")}},
+		{Date, &excelize.Style{CustomNumFmt: numFmt("yyyy-mm-dd")}},
+		{Time, &excelize.Style{CustomNumFmt: numFmt("yyyy-mm-dd hh:mm:ss")}},
+	} {
+		id, err := f.NewStyle(st.s)
+		if err != nil {
+			return nil, err
+		}
+		w.styles[st.k] = id
+	}
+	var err error
+	if w.header, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// newSheet adds a sheet (the first replaces the default one).
+func (w *Workbook) newSheet(name string) error {
+	w.sheets++
+	if w.sheets == 1 {
+		return w.f.SetSheetName("Sheet1", name)
+	}
+	_, err := w.f.NewSheet(name)
+	return err
+}
+
+// sheetWriter streams one sheet's rows.
+type sheetWriter struct {
+	w    *Workbook
+	name string
+	sw   *excelize.StreamWriter
+	cols []Column
+	row  int // rows written, header included
+	buf  []any
+}
+
+func (w *Workbook) open(name string, cols []Column, chart *ChartSpec) (*sheetWriter, error) {
+	if err := w.newSheet(name); err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
+	// A chart must be in place before the sheet is streamed.
+	if chart != nil && chart.Rows > 0 {
+		if err := w.f.AddChart(name, cellName(len(cols)+2, 2), chart.excelize(name, cols)); err != nil {
+			return nil, fmt.Errorf("chart on %q: %w", name, err)
+		}
+	}
+	sw, err := w.f.NewStreamWriter(name)
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
+	for i, c := range cols {
+		if err := sw.SetColWidth(i+1, i+1, c.Width); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	s := &sheetWriter{w: w, name: name, sw: sw, cols: cols, buf: make([]any, len(cols))}
+	head := make([]any, len(cols))
+	for i, c := range cols {
+		head[i] = excelize.Cell{StyleID: w.header, Value: c.Title}
+	}
+	if err := sw.SetRow("A1", head); err != nil {
+		return nil, err
+	}
+	s.row = 1
+	return s, nil
+}
+
+// add writes one row; values follow the columns' kinds: string for Text,
+// int64 for Count, float64 for MB and Percent, time.Time for Date and Time.
+func (s *sheetWriter) add(values []any) error {
+	for i, v := range values {
+		c := s.cols[i]
+		switch c.Kind {
+		case Date, Time:
+			if t, ok := v.(time.Time); ok {
+				// Excel times have no zone: show the local wall clock.
+				l := t.In(s.w.loc)
+				v = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+			}
+		}
+		s.buf[i] = excelize.Cell{StyleID: s.w.styles[c.Kind], Value: v}
+	}
+	s.row++
+	return s.sw.SetRow(cellName(1, s.row), s.buf)
+}
+
+// close adds the filterable table over the rows and ends the sheet.
+func (s *sheetWriter) close() error {
+	if s.row >= 2 {
+		show := false
+		err := s.sw.AddTable(&excelize.Table{
+			Range:          "A1:" + cellName(len(s.cols), s.row),
+			Name:           tableName(s.name),
+			StyleName:      "TableStyleLight9",
+			ShowRowStripes: &show,
+		})
+		if err != nil {
+			return fmt.Errorf("table on %q: %w", s.name, err)
+		}
+	}
+	return s.sw.Flush()
+}
+
+// Sheet writes a whole sheet from rows already in memory (aggregates),
+// with an optional chart beside it.
+func (w *Workbook) Sheet(name string, cols []Column, rows [][]any, chart *ChartSpec) error {
+	s, err := w.open(name, cols, chart)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := s.add(r); err != nil {
+			return fmt.Errorf("sheet %q: %w", name, err)
+		}
+	}
+	return s.close()
+}
+
+// RawSheet streams rows of any number: past Excel's row limit it goes on
+// in "name (2)", "name (3)" … and never cuts a row.
+type RawSheet struct {
+	w    *Workbook
+	name string
+	cols []Column
+	part int
+	cur  *sheetWriter
+	rows int64
+}
+
+// Raw starts a raw sheet. The sheet exists even with no rows.
+func (w *Workbook) Raw(name string, cols []Column) (*RawSheet, error) {
+	r := &RawSheet{w: w, name: name, cols: cols}
+	return r, r.next()
+}
+
+func (r *RawSheet) next() error {
+	if r.cur != nil {
+		if err := r.cur.close(); err != nil {
+			return err
+		}
+	}
+	r.part++
+	name := r.name
+	if r.part > 1 {
+		name = fmt.Sprintf("%s (%d)", r.name, r.part)
+	}
+	var err error
+	r.cur, err = r.w.open(name, r.cols, nil)
+	return err
+}
+
+// Add writes one row.
+func (r *RawSheet) Add(values ...any) error {
+	if r.cur.row-1 >= r.w.maxRows {
+		if err := r.next(); err != nil {
+			return err
+		}
+	}
+	r.rows++
+	return r.cur.add(values)
+}
+
+// Close ends the last sheet.
+func (r *RawSheet) Close() error { return r.cur.close() }
+
+// Sheets is how many sheets the rows took.
+func (r *RawSheet) Sheets() int { return r.part }
+
+// Save writes the workbook to out and releases its temporary files.
+func (w *Workbook) Save(out io.Writer) error {
+	defer w.f.Close()
+	w.f.SetActiveSheet(0)
+	w.f.ZipWriter = func(io.Writer) excelize.ZipWriter { return newSpoolZip(out, w.tmpDir, w.stamp) }
+	// The library's own buffer stays empty: the spool zip writes to out.
+	if err := w.f.Write(io.Discard); err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return nil
+}
+
+func (c *ChartSpec) excelize(sheet string, cols []Column) *excelize.Chart {
+	ref := func(col, from, to int) string {
+		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, colName(col), from, colName(col), to)
+	}
+	ch := &excelize.Chart{
+		Type:      c.Type,
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
+		Dimension: excelize.ChartDimension{Width: 720, Height: 400},
+		Legend:    excelize.ChartLegend{Position: "bottom"},
+	}
+	if len(c.Values) == 1 {
+		ch.Legend.Position = "none"
+	}
+	for _, v := range c.Values {
+		ch.Series = append(ch.Series, excelize.ChartSeries{
+			Name:       fmt.Sprintf("'%s'!$%s$1", sheet, colName(v)),
+			Categories: ref(c.Cat, 2, c.Rows+1),
+			Values:     ref(v, 2, c.Rows+1),
+		})
+	}
+	return ch
+}
+
+func colName(i int) string {
+	n, _ := excelize.ColumnNumberToName(i + 1)
+	return n
+}
+
+func cellName(col, row int) string {
+	n, _ := excelize.CoordinatesToCellName(col, row)
+	return n
+}
+
+// tableName makes a valid, unique table name from a sheet name.
+func tableName(sheet string) string {
+	var b strings.Builder
+	b.WriteString("t_")
+	for _, r := range sheet {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
