@@ -97,3 +97,18 @@ func dash(b []byte) []byte {
 	}
 	return b
 }
+
+// parseSize parses a byte count; "-" (nothing sent) is 0.
+func parseSize(b []byte) (int64, bool) {
+	if len(b) == 1 && b[0] == '-' {
+		return 0, true
+	}
+	return parseUint(b)
+}
+
+func trimLeft(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
