@@ -46,10 +46,11 @@ const (
 //
 // An Apache is not safe for concurrent use.
 type Apache struct {
-	format  ApacheFormat
-	vhost   []byte
-	scratch []byte
-	ts      clfCache
+	format    ApacheFormat
+	vhost     []byte
+	lt        lineText
+	backslash bool
+	ts        clfCache
 }
 
 // NewApache returns a parser for format. vhost names the virtual host of
@@ -68,7 +69,7 @@ var (
 // Parse fills rec from one line. The error, if any, is the reject reason;
 // rec's slices are valid until the next call.
 func (p *Apache) Parse(line []byte, rec *HTTP) error {
-	p.scratch = p.scratch[:0]
+	p.backslash = p.lt.reset(line)
 	rest := line
 	var f []byte
 	rec.URL, rec.Port = p.vhost, 0
@@ -82,7 +83,7 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 		if !ok || port > 65535 {
 			return reject("bad virtual host")
 		}
-		rec.URL, rec.Port = textField(&p.scratch, f[:i]), uint16(port)
+		rec.URL, rec.Port = p.lt.field(f[:i]), uint16(port)
 	}
 
 	f, rest = nextField(rest)
@@ -116,7 +117,7 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 			user = user[:0]
 		}
 	}
-	rec.HTUser = textField(&p.scratch, unescapeApache(&p.scratch, user))
+	rec.HTUser = p.unescaped(user)
 
 	if rest, ok = p.ts.parse(rest, &rec.Zeit); !ok {
 		return errBadCLFTime
@@ -157,8 +158,8 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 	if ua, _, err = nextQuoted(rest); err != nil {
 		return err
 	}
-	rec.Referer = textField(&p.scratch, unescapeApache(&p.scratch, dash(ref)))
-	rec.UserAgent = textField(&p.scratch, unescapeApache(&p.scratch, dash(ua)))
+	rec.Referer = p.unescaped(dash(ref))
+	rec.UserAgent = p.unescaped(dash(ua))
 	return nil
 }
 
@@ -183,12 +184,21 @@ func (p *Apache) request(req []byte, rec *HTTP) {
 	method, target, proto, ok := splitRequest(req)
 	if !ok {
 		rec.Method, rec.Protocol = nil, nil
-		rec.Datei = textField(&p.scratch, dash(req))
+		rec.Datei = p.lt.field(dash(req))
 		return
 	}
-	rec.Method = textField(&p.scratch, method)
-	rec.Datei = textField(&p.scratch, unescapeApache(&p.scratch, target))
-	rec.Protocol = textField(&p.scratch, proto)
+	rec.Method = p.lt.field(method)
+	rec.Datei = p.unescaped(target)
+	rec.Protocol = p.lt.field(proto)
+}
+
+// unescaped returns a field Apache escaped, with the escapes undone and the
+// text rule applied.
+func (p *Apache) unescaped(b []byte) []byte {
+	if !p.backslash {
+		return p.lt.field(b)
+	}
+	return textField(&p.lt.scratch, unescapeApache(&p.lt.scratch, b))
 }
 
 // splitRequest splits "GET /x HTTP/1.1"; "GET /x" (HTTP/0.9) has no

@@ -30,8 +30,8 @@ import (
 type SquidCommon struct {
 	Combined bool
 
-	scratch []byte
-	ts      clfCache
+	lt lineText
+	ts clfCache
 }
 
 var errBadRequest = reject("bad request field")
@@ -39,7 +39,7 @@ var errBadRequest = reject("bad request field")
 // Parse fills rec from one line. The error, if any, is the reject reason;
 // rec's slices are valid until the next call.
 func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
-	p.scratch = p.scratch[:0]
+	p.lt.reset(line)
 	f, rest := nextField(line)
 	var ok bool
 	if rec.Client, ok = parseAddr(f); !ok {
@@ -104,15 +104,17 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 		return errBadRequest
 	}
 
-	start := len(p.scratch)
-	p.scratch = AppendText(p.scratch, code)
-	p.scratch = append(p.scratch, '/', byte('0'+status/100), byte('0'+status/10%10), byte('0'+status%10))
-	rec.Status = p.scratch[start:len(p.scratch):len(p.scratch)]
+	sc := p.lt.scratch
+	start := len(sc)
+	sc = AppendText(sc, code)
+	sc = append(sc, '/', byte('0'+status/100), byte('0'+status/10%10), byte('0'+status%10))
+	p.lt.scratch = sc
+	rec.Status = sc[start:len(sc):len(sc)]
 	rec.ElapsedMS = 0
-	rec.Method = textField(&p.scratch, req[:sp])
-	rec.URL = textField(&p.scratch, req[sp+1:last])
-	rec.Ident = textField(&p.scratch, dash(un))
-	rec.Hierarchy = textField(&p.scratch, hier)
+	rec.Method = p.lt.field(req[:sp])
+	rec.URL = p.lt.field(req[sp+1 : last])
+	rec.Ident = p.lt.field(dash(un))
+	rec.Hierarchy = p.lt.field(hier)
 	rec.MIME = nil
 	return nil
 }
@@ -131,9 +133,14 @@ func cutLastQuoted(b []byte) (rest []byte, ok bool) {
 	if len(b) < 3 || b[len(b)-1] != '"' {
 		return nil, false
 	}
-	i := bytes.LastIndex(b[:len(b)-1], []byte(` "`))
-	if i < 0 {
-		return nil, false
+	for end := len(b) - 1; ; {
+		i := bytes.LastIndexByte(b[:end], '"')
+		if i <= 0 {
+			return nil, false
+		}
+		if b[i-1] == ' ' {
+			return trimSpace(b[:i-1]), true
+		}
+		end = i
 	}
-	return trimSpace(b[:i]), true
 }
