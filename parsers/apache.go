@@ -195,9 +195,10 @@ func (p *Apache) request(req []byte, rec *HTTP) {
 // unescaped returns a field Apache escaped, with the escapes undone and the
 // text rule applied.
 func (p *Apache) unescaped(b []byte) []byte {
-	if !p.backslash {
+	if !p.backslash || bytes.IndexByte(b, '\\') < 0 {
 		return p.lt.field(b)
 	}
+	// Undone escapes may give bytes 0x80-0xFF: check the result.
 	return textField(&p.lt.scratch, unescapeApache(&p.lt.scratch, b))
 }
 

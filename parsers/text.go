@@ -62,7 +62,16 @@ const (
 // zero bytes of v^('\\'*lowBits).
 func scanLine(b []byte) (plain, backslash bool) {
 	const bs = '\\' * lowBits
+	if len(b) < 8 {
+		plain = true
+		for _, c := range b {
+			plain = plain && c != 0 && c < utf8.RuneSelf
+			backslash = backslash || c == '\\'
+		}
+		return plain, backslash
+	}
 	var bad, back uint64
+	all := b
 	for len(b) >= 16 {
 		v := binary.LittleEndian.Uint64(b)
 		u := binary.LittleEndian.Uint64(b[8:])
@@ -78,12 +87,13 @@ func scanLine(b []byte) (plain, backslash bool) {
 		back |= (x - lowBits) &^ x
 		b = b[8:]
 	}
-	plain, backslash = bad&highBits == 0, back&highBits != 0
-	for _, c := range b {
-		plain = plain && c != 0 && c < utf8.RuneSelf
-		backslash = backslash || c == '\\'
+	if len(b) > 0 { // the last eight bytes, overlapping ones already seen
+		v := binary.LittleEndian.Uint64(all[len(all)-8:])
+		x := v ^ bs
+		bad |= v | (v-lowBits)&^v
+		back |= (x - lowBits) &^ x
 	}
-	return plain, backslash
+	return bad&highBits == 0, back&highBits != 0
 }
 
 // lineText applies the text rule to fields of one line: when the line is
