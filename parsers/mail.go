@@ -75,6 +75,9 @@ type Recipient struct {
 }
 
 // MailState is everything a MailLog needs to continue where it stopped.
+// It belongs to one sequence of files read in order: to read old files
+// again (a manual re-run of a past period), start from the state saved
+// before them, or from none.
 type MailState struct {
 	// Clock is the latest time stamp read; open messages age against it.
 	Clock time.Time     `json:"clock"`
@@ -215,7 +218,10 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 		m.stats.Rejected++
 		return nil, err
 	}
-	if h.Time.After(m.now) {
+	// The clock follows the log, but not past the reference time (plus
+	// the usual day of slack): one line with a corrupt far-future stamp
+	// must not age every open message out.
+	if h.Time.After(m.now) && !h.Time.After(m.clock.ref.Add(yearSlack)) {
 		m.now = h.Time
 		if m.now.Sub(m.swept) > time.Hour {
 			m.sweep()

@@ -197,6 +197,22 @@ func TestPostfixMaxAge(t *testing.T) {
 	}
 }
 
+// TestMailClockGuard: a line stamped far after the reference time is
+// still read, but does not age the open messages out.
+func TestMailClockGuard(t *testing.T) {
+	m := newTestPostfix()
+	got := mailLines(m, `Nov 21 10:00:00 mx postfix/cleanup[2]: 1A2B3C4D5E: message-id=<a@kunde.example>
+		2099-01-01T00:00:00Z mx postfix/smtp[4]: 2A2B3C4D5E: to=<x@remote.example>, relay=none, delay=1, dsn=4.0.0, status=deferred (x)
+		Nov 21 10:00:05 mx postfix/smtp[4]: 1A2B3C4D5E: to=<x@remote.example>, relay=none, delay=5, dsn=4.0.0, status=deferred (x)`)
+	if len(got) != 2 || !strings.HasPrefix(got[0], "|x@remote.example||smtp|0||none|deferred|2099-01-01T00:00:00Z") ||
+		!strings.HasPrefix(got[1], "a@kunde.example|") {
+		t.Fatalf("rows:\n%s", strings.Join(got, "\n"))
+	}
+	if st := m.State(); !st.Clock.Equal(time.Date(2026, 11, 21, 9, 0, 5, 0, time.UTC)) || m.Stats().Dropped != 0 {
+		t.Errorf("clock %v, dropped %d", st.Clock, m.Stats().Dropped)
+	}
+}
+
 func TestPostfixCounts(t *testing.T) {
 	m := newTestPostfix()
 	got := mailLines(m, `Nov 21 08:05:00 mx postfix/smtpd[2005]: connect from unknown[203.0.113.9]
