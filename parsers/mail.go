@@ -137,6 +137,7 @@ type MailOptions struct {
 // A MailLog is not safe for concurrent use.
 type MailLog struct {
 	clock   syslogClock
+	hdr     syslogHeader
 	dialect func(*MailLog, *syslogHeader) (bool, error)
 	maxAge  time.Duration
 
@@ -213,8 +214,8 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 	m.rows = m.rows[:0]
 	m.scratch = m.scratch[:0]
 	m.stats.Lines++
-	var h syslogHeader
-	if err := m.clock.header(line, &h); err != nil {
+	h := &m.hdr // a field, not a local: through the dialect func it would escape
+	if err := m.clock.header(line, h); err != nil {
 		m.stats.Rejected++
 		return nil, err
 	}
@@ -230,7 +231,7 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 	used := false
 	var err error
 	if len(h.Tag) > 0 {
-		used, err = m.dialect(m, &h)
+		used, err = m.dialect(m, h)
 	}
 	switch {
 	case err != nil:
