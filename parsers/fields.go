@@ -44,37 +44,40 @@ func parseUint(b []byte) (int64, bool) {
 	return n, true
 }
 
-// parseAddr parses an IPv4 address without allocating and falls back to
-// netip for IPv6. IPv4-mapped IPv6 addresses are unmapped so that they
-// match IPv4 LAN prefixes.
+// parseAddr parses an address. A canonical dotted quad ("10.4.24.77") is
+// read without allocating; anything else (IPv6, or what may be an invalid
+// IPv4 address) goes to netip, which also rejects leading zeros in IPv4.
+// IPv4-mapped IPv6 addresses are unmapped so that they match IPv4 LAN
+// prefixes.
 func parseAddr(b []byte) (netip.Addr, bool) {
 	var a [4]byte
-	part, n, digits := 0, 0, 0
-	for i := 0; i <= len(b); i++ {
-		if i == len(b) || b[i] == '.' {
-			if digits == 0 || part > 3 {
-				return parseAddrSlow(b)
-			}
-			a[part] = byte(n)
-			part++
-			n, digits = 0, 0
-			continue
-		}
-		c := b[i]
-		if c < '0' || c > '9' || digits == 3 {
+	i := 0
+	for part := range 4 {
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
 			return parseAddrSlow(b)
 		}
-		if digits == 1 && n == 0 { // leading zero: not canonical dotted quad
-			return netip.Addr{}, false
+		n := int(b[i] - '0')
+		i++
+		for k := 0; k < 2 && i < len(b) && b[i] >= '0' && b[i] <= '9'; k++ {
+			if n == 0 { // leading zero
+				return parseAddrSlow(b)
+			}
+			n = n*10 + int(b[i]-'0')
+			i++
 		}
-		n = n*10 + int(c-'0')
-		digits++
 		if n > 255 {
-			return netip.Addr{}, false
+			return parseAddrSlow(b) // "700::" is IPv6
+		}
+		a[part] = byte(n)
+		if part < 3 {
+			if i >= len(b) || b[i] != '.' {
+				return parseAddrSlow(b)
+			}
+			i++
 		}
 	}
-	if part != 4 {
-		return netip.Addr{}, false
+	if i != len(b) {
+		return parseAddrSlow(b)
 	}
 	return netip.AddrFrom4(a), true
 }
@@ -94,6 +97,21 @@ func parseAddrSlow(b []byte) (netip.Addr, bool) {
 func dash(b []byte) []byte {
 	if len(b) == 1 && b[0] == '-' {
 		return b[:0]
+	}
+	return b
+}
+
+// parseSize parses a byte count; "-" (nothing sent) is 0.
+func parseSize(b []byte) (int64, bool) {
+	if len(b) == 1 && b[0] == '-' {
+		return 0, true
+	}
+	return parseUint(b)
+}
+
+func trimLeft(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
 	}
 	return b
 }

@@ -33,3 +33,12 @@ func Reason(err error) string {
 	}
 	return err.Error()
 }
+
+// Reasons shared by the line parsers.
+var (
+	errMissing    = reject("missing fields")
+	errBadClient  = reject("bad client address")
+	errBadCLFTime = reject("bad timestamp")
+	errBadStatus  = reject("bad status")
+	errBadSize    = reject("bad size")
+)

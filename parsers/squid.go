@@ -14,13 +14,13 @@ import (
 //
 // The zero value is ready to use. A Squid is not safe for concurrent use.
 type Squid struct {
-	scratch []byte
+	lt lineText
 }
 
 // Parse fills rec from one line. The error, if any, is the reject reason;
 // rec's slices are valid until the next call.
 func (p *Squid) Parse(line []byte, rec *Proxy) error {
-	p.scratch = p.scratch[:0]
+	p.lt.reset(line)
 	f, rest := nextField(line)
 	t, ok := parseEpochMillis(f)
 	if !ok {
@@ -50,7 +50,7 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	if len(f) == 0 {
 		return reject("missing fields")
 	}
-	rec.Status = textField(&p.scratch, f)
+	rec.Status = p.lt.field(f)
 
 	f, rest = nextField(rest)
 	if len(f) == 0 {
@@ -68,12 +68,12 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	if len(hier) == 0 {
 		return reject("missing fields")
 	}
-	rec.Method = textField(&p.scratch, method)
-	rec.URL = textField(&p.scratch, url)
-	rec.Ident = textField(&p.scratch, dash(ident))
-	rec.Hierarchy = textField(&p.scratch, hier)
+	rec.Method = p.lt.field(method)
+	rec.URL = p.lt.field(url)
+	rec.Ident = p.lt.field(dash(ident))
+	rec.Hierarchy = p.lt.field(hier)
 	// The content type may hold spaces ("text/html; charset=utf-8").
-	rec.MIME = textField(&p.scratch, dash(trimSpace(rest)))
+	rec.MIME = p.lt.field(dash(trimSpace(rest)))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"bytes"
 	"testing"
 	"unicode/utf8"
 )
@@ -36,6 +37,47 @@ func FuzzAppendText(f *testing.F) {
 		}
 		if !needsRepair(b) && string(out) != string(b) {
 			t.Fatalf("valid text changed: %q -> %q", b, out)
+		}
+	})
+}
+
+func TestScanLine(t *testing.T) {
+	for _, tt := range []struct {
+		in            string
+		plain, bslash bool
+	}{
+		{"", true, false},
+		{"short", true, false},
+		{"a longer line of plain ASCII text", true, false},
+		{"a longer line with a \\ backslash", true, true},
+		{"\\", true, true},
+		{"0123456\\", true, true},
+		{"01234567\\", true, true},
+		{"café in a longer line", false, false},
+		{"nul \x00 in a longer line", false, false},
+		{"01234567\x00", false, false},
+		{"0123456\x80", false, false},
+		{"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x01", true, false},
+	} {
+		plain, bs := scanLine([]byte(tt.in))
+		if plain != tt.plain || bs != tt.bslash {
+			t.Errorf("scanLine(%q) = %v, %v; want %v, %v", tt.in, plain, bs, tt.plain, tt.bslash)
+		}
+	}
+}
+
+func FuzzScanLine(f *testing.F) {
+	f.Add([]byte("a\\b\x00c\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		plain, bs := scanLine(b)
+		wantPlain := true
+		for _, c := range b {
+			if c == 0 || c >= 0x80 {
+				wantPlain = false
+			}
+		}
+		if plain != wantPlain || bs != bytes.Contains(b, []byte{'\\'}) {
+			t.Fatalf("scanLine(%q) = %v, %v", b, plain, bs)
 		}
 	})
 }

@@ -1,0 +1,333 @@
+package parsers
+
+import (
+	"bytes"
+)
+
+// ApacheFormat is one of Apache's predefined log formats.
+type ApacheFormat uint8
+
+const (
+	// ApacheCommon is "%h %l %u %t \"%r\" %>s %b".
+	ApacheCommon ApacheFormat = iota + 1
+	// ApacheCombined is common plus "\"%{Referer}i\" \"%{User-Agent}i\"".
+	ApacheCombined
+	// ApacheVHostCombined is Debian's vhost_combined:
+	// "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"".
+	ApacheVHostCombined
+)
+
+// Apache parses Apache httpd access logs in one of the predefined formats:
+//
+//	10.4.24.77 - anna [21/Nov/2026:13:45:12 +0100] "GET /a?b=1 HTTP/1.1" 200 5120 "http://ref/" "Mozilla/5.0"
+//
+// Rules beyond the format strings:
+//   - The time stamp's own offset gives the instant; Zeit is UTC.
+//   - Apache escapes quoted fields and %u: `\"` and `\\` are undone, and
+//     so is `\xHH` for bytes 0x80-0xFF (UTF-8 paths come out readable; a
+//     byte that is not valid UTF-8 then follows the text rule, "%HH").
+//     Escapes of control characters (`\x16`, `\n`, `\t`) are kept as
+//     written, so no field holds a control character.
+//   - A request line that is not "METHOD TARGET [HTTP/x]" — "-" for a
+//     connection closed before a request, TLS handshakes sent to a
+//     plain-HTTP port ("\x16\x03\x01..."), binary junk — is still a row
+//     (Apache answered it, usually with 400): Method and Protocol are
+//     empty and Datei holds the request text exactly as logged, escapes
+//     included ("" for "-").
+//   - An empty user name, which Apache logs as `""`, is empty.
+//   - %h must be an IP address. With HostnameLookups on it is a host name,
+//     which cannot go into an inet column: such a line is rejected with
+//     the reason "client is a host name (HostnameLookups on)".
+//   - Fields the format does not have (the virtual host of common and
+//     combined, referer and user agent of common) are empty, except that
+//     the virtual host named at construction fills URL.
+//   - Anything after the format's last field (a %D someone appended) is
+//     ignored.
+//
+// An Apache is not safe for concurrent use.
+type Apache struct {
+	format    ApacheFormat
+	vhost     []byte
+	lt        lineText
+	backslash bool
+	ts        clfCache
+}
+
+// NewApache returns a parser for format. vhost names the virtual host of
+// a per-virtual-host log file and fills URL of every record; with
+// ApacheVHostCombined the line's %v takes precedence.
+func NewApache(format ApacheFormat, vhost string) *Apache {
+	return &Apache{format: format, vhost: AppendText(nil, []byte(vhost))}
+}
+
+var (
+	errHostname    = reject("client is a host name (HostnameLookups on)")
+	errUnterminate = reject("unterminated quoted field")
+	errNotQuoted   = reject("expected a quoted field")
+)
+
+// Parse fills rec from one line. The error, if any, is the reject reason;
+// rec's slices are valid until the next call.
+func (p *Apache) Parse(line []byte, rec *HTTP) error {
+	p.backslash = p.lt.reset(line)
+	rest := line
+	var f []byte
+	rec.URL, rec.Port = p.vhost, 0
+	if p.format == ApacheVHostCombined {
+		f, rest = nextField(rest)
+		i := bytes.LastIndexByte(f, ':')
+		if i <= 0 {
+			return reject("bad virtual host")
+		}
+		port, ok := parseUint(f[i+1:])
+		if !ok || port > 65535 {
+			return reject("bad virtual host")
+		}
+		rec.URL, rec.Port = p.lt.field(f[:i]), uint16(port)
+	}
+
+	f, rest = nextField(rest)
+	var ok bool
+	if rec.IP, ok = parseAddr(f); !ok {
+		if len(f) == 0 {
+			return errMissing
+		}
+		if looksLikeHostname(f) {
+			return errHostname
+		}
+		return errBadClient
+	}
+
+	// %l, then %u up to the " [" of %t (a user name may hold spaces).
+	f, rest = nextField(rest)
+	rest = trimLeft(rest)
+	if len(f) == 0 || len(rest) == 0 {
+		return errMissing
+	}
+	var user []byte
+	if len(rest) > 2 && rest[0] == '-' && rest[1] == ' ' && rest[2] == '[' {
+		rest = rest[2:]
+	} else {
+		i := bytes.Index(rest, []byte(" ["))
+		if i < 0 {
+			return errBadCLFTime
+		}
+		user, rest = dash(rest[:i]), rest[i+1:]
+		if len(user) == 2 && user[0] == '"' && user[1] == '"' { // Apache's empty user
+			user = user[:0]
+		}
+	}
+	rec.HTUser = p.unescaped(user)
+
+	if rest, ok = p.ts.parse(rest, &rec.Zeit); !ok {
+		return errBadCLFTime
+	}
+
+	req, rest, err := nextQuoted(rest)
+	if err != nil {
+		return err
+	}
+	p.request(req, rec)
+
+	f, rest = nextField(rest)
+	st, ok := parseUint(f)
+	if !ok || st > 999 {
+		if len(f) == 0 {
+			return errMissing
+		}
+		return errBadStatus
+	}
+	rec.Status = int16(st)
+
+	f, rest = nextField(rest)
+	if rec.Size, ok = parseSize(f); !ok {
+		if len(f) == 0 {
+			return errMissing
+		}
+		return errBadSize
+	}
+
+	rec.Referer, rec.UserAgent = nil, nil
+	if p.format == ApacheCommon {
+		return nil
+	}
+	var ref, ua []byte
+	if ref, rest, err = nextQuoted(rest); err != nil {
+		return err
+	}
+	if ua, _, err = nextQuoted(rest); err != nil {
+		return err
+	}
+	rec.Referer = p.unescaped(dash(ref))
+	rec.UserAgent = p.unescaped(dash(ua))
+	return nil
+}
+
+// nextQuoted reads the next quoted field after spaces.
+func nextQuoted(b []byte) (field, rest []byte, err error) {
+	b = trimLeft(b)
+	if len(b) == 0 {
+		return nil, nil, errMissing
+	}
+	if b[0] != '"' {
+		return nil, nil, errNotQuoted
+	}
+	field, rest, ok := quotedField(b)
+	if !ok {
+		return nil, nil, errUnterminate
+	}
+	return field, rest, nil
+}
+
+// request splits the request line "%r" into method, target and protocol.
+func (p *Apache) request(req []byte, rec *HTTP) {
+	method, target, proto, ok := splitRequest(req)
+	if !ok {
+		rec.Method, rec.Protocol = nil, nil
+		rec.Datei = p.lt.field(dash(req))
+		return
+	}
+	rec.Method = p.lt.field(method)
+	rec.Datei = p.unescaped(target)
+	rec.Protocol = p.lt.field(proto)
+}
+
+// unescaped returns a field Apache escaped, with the escapes undone and the
+// text rule applied.
+func (p *Apache) unescaped(b []byte) []byte {
+	if !p.backslash || bytes.IndexByte(b, '\\') < 0 {
+		return p.lt.field(b)
+	}
+	// Undone escapes may give bytes 0x80-0xFF: check the result.
+	return textField(&p.lt.scratch, unescapeApache(&p.lt.scratch, b))
+}
+
+// splitRequest splits "GET /x HTTP/1.1"; "GET /x" (HTTP/0.9) has no
+// protocol. A first word that is not an HTTP method token, or a missing
+// target, makes the request malformed.
+func splitRequest(req []byte) (method, target, proto []byte, ok bool) {
+	sp := bytes.IndexByte(req, ' ')
+	if sp <= 0 || sp > 32 {
+		return nil, nil, nil, false
+	}
+	method = req[:sp]
+	for _, c := range method {
+		if !isTokenByte(c) {
+			return nil, nil, nil, false
+		}
+	}
+	target = req[sp+1:]
+	if last := bytes.LastIndexByte(target, ' '); last >= 0 && bytes.HasPrefix(target[last+1:], []byte("HTTP/")) {
+		target, proto = target[:last], target[last+1:]
+	}
+	if len(target) == 0 {
+		return nil, nil, nil, false
+	}
+	return method, target, proto, true
+}
+
+// isTokenByte reports whether c may appear in an HTTP token (RFC 9110).
+func isTokenByte(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// quotedField reads a double-quoted field at the start of b (b[0] must be
+// '"'). A backslash escapes the next byte, as in Apache's logs. The
+// closing quote must end the line or be followed by a space.
+func quotedField(b []byte) (field, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, nil, false
+	}
+	i := 1
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return nil, nil, false
+		}
+		j += i
+		k := j - 1
+		for k > 0 && b[k] == '\\' {
+			k--
+		}
+		if (j-1-k)%2 == 0 && (j+1 == len(b) || b[j+1] == ' ') {
+			return b[1:j], b[j+1:], true
+		}
+		i = j + 1
+	}
+}
+
+// unescapeApache undoes Apache's escapes `\"`, `\\` and `\xHH` (for bytes
+// 0x80-0xFF) and keeps the others as written. It returns b itself when b
+// has no backslash.
+func unescapeApache(scratch *[]byte, b []byte) []byte {
+	i := bytes.IndexByte(b, '\\')
+	if i < 0 {
+		return b
+	}
+	start := len(*scratch)
+	out := append(*scratch, b[:i]...)
+	for i < len(b) {
+		c := b[i]
+		if c != '\\' || i+1 == len(b) {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch n := b[i+1]; n {
+		case '"', '\\':
+			out = append(out, n)
+			i += 2
+			continue
+		case 'x':
+			if i+3 < len(b) {
+				hi, ok1 := unhex(b[i+2])
+				lo, ok2 := unhex(b[i+3])
+				if ok1 && ok2 && hi >= 8 {
+					out = append(out, hi<<4|lo)
+					i += 4
+					continue
+				}
+			}
+		}
+		out = append(out, c)
+		i++
+	}
+	*scratch = out
+	return out[start:len(out):len(out)]
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// looksLikeHostname reports whether b is a DNS name rather than an
+// address: letters, digits, dots and hyphens with at least one letter.
+func looksLikeHostname(b []byte) bool {
+	letter := false
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9', c == '.', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return letter
+}

@@ -1,0 +1,63 @@
+package parsers
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestParseAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.4.24.77":       "10.4.24.77",
+		"0.0.0.0":          "0.0.0.0",
+		"255.255.255.255":  "255.255.255.255",
+		"1.2.3.4":          "1.2.3.4",
+		"::ffff:10.0.2.16": "10.0.2.16",
+		"2001:db8::42":     "2001:db8::42",
+		"::1":              "::1",
+		"00::0":            "::",
+		"0::1":             "::1",
+		"700::":            "700::",
+		"10.0.0.256":       "",
+		"10.0.0.01":        "",
+		"010.0.0.1":        "",
+		"10.0.0":           "",
+		"10.0.0.1.":        "",
+		"10.0.0.1.5":       "",
+		"10..0.1":          "",
+		"1234.0.0.1":       "",
+		"10.0.0.1 ":        "",
+		"fe80::1%eth0":     "",
+		"host.example":     "",
+		"":                 "",
+		"-":                "",
+		".1.2.3":           "",
+	} {
+		a, ok := parseAddr([]byte(in))
+		got := ""
+		if ok {
+			got = a.String()
+		}
+		if got != want {
+			t.Errorf("parseAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"10.4.24.77", "::ffff:1.2.3.4", "01.2.3.4", "1.2.3.4.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, ok := parseAddr([]byte(s))
+		want, err := netip.ParseAddr(s)
+		if err != nil || want.Zone() != "" {
+			if ok {
+				t.Fatalf("parseAddr(%q) = %v, netip rejects it", s, a)
+			}
+			return
+		}
+		if !ok || a != want.Unmap() {
+			t.Fatalf("parseAddr(%q) = %v, %v; want %v", s, a, ok, want.Unmap())
+		}
+	})
+}

@@ -1,0 +1,166 @@
+package parsers
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+func TestSquidCommonParse(t *testing.T) {
+	tests := []struct {
+		name     string
+		combined bool
+		line     string
+		want     string // dumpProxy output, or "reject: reason"
+	}{
+		{"plain", false,
+			`10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/ HTTP/1.1" 200 5120 TCP_MISS:HIER_DIRECT`,
+			"2026-11-21T12:45:12Z|0|10.4.24.77|TCP_MISS/200|5120|GET|http://example.com/||HIER_DIRECT|"},
+		{"connect", false,
+			`10.4.24.80 - - [21/Nov/2026:13:46:01 +0100] "CONNECT www.bank.example:443 HTTP/1.1" 200 48213 TCP_TUNNEL:HIER_DIRECT`,
+			"2026-11-21T12:46:01Z|0|10.4.24.80|TCP_TUNNEL/200|48213|CONNECT|www.bank.example:443||HIER_DIRECT|"},
+		{"denied", false,
+			`10.0.2.15 - - [21/Nov/2026:13:46:02 +0100] "GET http://blocked.example/ HTTP/1.1" 403 3912 TCP_DENIED:HIER_NONE`,
+			"2026-11-21T12:46:02Z|0|10.0.2.15|TCP_DENIED/403|3912|GET|http://blocked.example/||HIER_NONE|"},
+		{"none status zero", false,
+			`10.4.24.77 - - [21/Nov/2026:13:47:30 +0100] "NONE error:invalid-request HTTP/0.0" 0 0 NONE_NONE:HIER_NONE`,
+			"2026-11-21T12:47:30Z|0|10.4.24.77|NONE_NONE/000|0|NONE|error:invalid-request||HIER_NONE|"},
+		{"dash status and size", false,
+			`10.0.0.1 - - [21/Nov/2026:13:48:02 +0100] "POST http://api.example/ HTTP/1.0" - - TCP_MISS_ABORTED:HIER_DIRECT`,
+			"2026-11-21T12:48:02Z|0|10.0.0.1|TCP_MISS_ABORTED/000|0|POST|http://api.example/||HIER_DIRECT|"},
+		{"user and west zone", false,
+			`10.0.2.16 - anna [21/Nov/2026:07:47:00 -0500] "GET http://n.example/ HTTP/1.1" 304 312 TCP_MISS:HIER_DIRECT`,
+			"2026-11-21T12:47:00Z|0|10.0.2.16|TCP_MISS/304|312|GET|http://n.example/|anna|HIER_DIRECT|"},
+		{"invalid utf8", false,
+			"10.0.0.1 - - [21/Nov/2026:13:48:00 +0100] \"GET http://x/\xe9\x00 HTTP/1.1\" 200 1 TCP_MISS:HIER_DIRECT",
+			"2026-11-21T12:48:00Z|0|10.0.0.1|TCP_MISS/200|1|GET|http://x/%E9%00||HIER_DIRECT|"},
+		{"combined", true,
+			`10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/ HTTP/1.1" 200 5120 "http://r.example/" "Mozilla/5.0 (X11)" TCP_MISS:HIER_DIRECT`,
+			"2026-11-21T12:45:12Z|0|10.4.24.77|TCP_MISS/200|5120|GET|http://example.com/||HIER_DIRECT|"},
+		{"combined line as common", false,
+			`10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/ HTTP/1.1" 200 5120 "-" "Mozilla/5.0 (X11)" TCP_MISS:HIER_DIRECT`,
+			"reject: bad size"},
+		{"common line as combined", true,
+			`10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/ HTTP/1.1" 200 5120 TCP_MISS:HIER_DIRECT`,
+			"reject: missing referer or user agent"},
+		{"empty", false, "", "reject: missing fields"},
+		{"hostname", false, `proxy.example - - [21/Nov/2026:13:45:12 +0100] "GET / HTTP/1.1" 200 1 A:B`, "reject: bad client address"},
+		{"bad date", false, `10.0.0.1 - - [31/Nov/2026:13:48:00 +0100] "GET http://x/ HTTP/1.1" 200 1 A:B`, "reject: bad timestamp"},
+		{"bad zone", false, `10.0.0.1 - - [21/Nov/2026:13:48:00 +0160] "GET http://x/ HTTP/1.1" 200 1 A:B`, "reject: bad timestamp"},
+		{"no protocol", false, `10.0.0.1 - - [21/Nov/2026:13:48:00 +0100] "GET http://x/" 200 1 A:B`, "reject: bad request field"},
+		{"no hierarchy", false, `10.0.0.1 - - [21/Nov/2026:13:48:00 +0100] "GET http://x/ HTTP/1.1" 200 1 TCP_MISS`, "reject: bad result code"},
+		{"status too big", false, `10.0.0.1 - - [21/Nov/2026:13:48:00 +0100] "GET http://x/ HTTP/1.1" 2000 1 A:B`, "reject: bad status"},
+		{"only time", false, `10.0.0.1 - - [21/Nov/2026:13:48:00 +0100]`, "reject: missing fields"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := SquidCommon{Combined: tt.combined}
+			var rec Proxy
+			got := ""
+			if err := p.Parse([]byte(tt.line), &rec); err != nil {
+				got = "reject: " + Reason(err)
+			} else {
+				got = dumpProxy(&rec)
+			}
+			if got != tt.want {
+				t.Errorf("Parse(%q)\n got  %s\n want %s", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSquidCommonFixture parses the sample logs and compares every record
+// with the hand-checked golden files.
+func TestSquidCommonFixture(t *testing.T) {
+	for _, tt := range []struct {
+		dir      string
+		combined bool
+	}{{"squid-common", false}, {"squid-combined", true}} {
+		t.Run(tt.dir, func(t *testing.T) {
+			var out bytes.Buffer
+			p := SquidCommon{Combined: tt.combined}
+			var rec Proxy
+			eachLine(t, "../fixtures/"+tt.dir+"/access.log", func(n int64, line []byte) {
+				if err := p.Parse(line, &rec); err != nil {
+					fmt.Fprintf(&out, "%d: reject: %s\n", n, Reason(err))
+					return
+				}
+				fmt.Fprintf(&out, "%d: %s\n", n, dumpProxy(&rec))
+			})
+			golden(t, "../fixtures/"+tt.dir+"/access.golden", out.Bytes())
+		})
+	}
+}
+
+func FuzzSquidCommon(f *testing.F) {
+	seedLines(f, "../fixtures/squid-common/access.log", "../fixtures/squid-combined/access.log")
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, combined := range []bool{false, true} {
+			fresh := SquidCommon{Combined: combined}
+			var rec Proxy
+			err := fresh.Parse(line, &rec)
+			// The same parser after another line must agree: no state
+			// leaks from line to line.
+			used := SquidCommon{Combined: combined}
+			var other Proxy
+			used.Parse([]byte(`10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/ HTTP/1.1" 200 5120 "-" "-" TCP_MISS:HIER_DIRECT`), &other)
+			var rec2 Proxy
+			err2 := used.Parse(line, &rec2)
+			if (err == nil) != (err2 == nil) {
+				t.Fatalf("accepted and rejected: %v / %v", err, err2)
+			}
+			if err != nil {
+				if Reason(err) == "" || Reason(err) != Reason(err2) {
+					t.Fatalf("reasons %q / %q", Reason(err), Reason(err2))
+				}
+				continue
+			}
+			if dumpProxy(&rec) != dumpProxy(&rec2) {
+				t.Fatalf("results differ:\n%s\n%s", dumpProxy(&rec), dumpProxy(&rec2))
+			}
+			checkText(t, rec.Status, rec.Method, rec.URL, rec.Ident, rec.Hierarchy, rec.MIME)
+			if !rec.Client.IsValid() || rec.Size < 0 || len(rec.Status) < 5 || rec.Zeit.IsZero() {
+				t.Fatalf("accepted incomplete record from %q", line)
+			}
+		}
+	})
+}
+
+const squidCommonLine = `10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/some/path?q=1 HTTP/1.1" 200 5120 TCP_MISS:HIER_DIRECT`
+const squidCombinedLine = `10.4.24.77 - - [21/Nov/2026:13:45:12 +0100] "GET http://example.com/some/path?q=1 HTTP/1.1" 200 5120 "http://example.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0" TCP_MISS:HIER_DIRECT`
+
+func BenchmarkSquidCommon(b *testing.B) {
+	benchProxy(b, &SquidCommon{}, squidCommonLine)
+}
+
+func BenchmarkSquidCombined(b *testing.B) {
+	benchProxy(b, &SquidCommon{Combined: true}, squidCombinedLine)
+}
+
+func benchProxy(b *testing.B, p *SquidCommon, s string) {
+	line := []byte(s)
+	var rec Proxy
+	b.SetBytes(int64(len(line) + 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Parse(line, &rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSquidCommonNoAllocs(t *testing.T) {
+	for _, tt := range []struct {
+		p    *SquidCommon
+		line string
+	}{{&SquidCommon{}, squidCommonLine}, {&SquidCommon{Combined: true}, squidCombinedLine}} {
+		line := []byte(tt.line)
+		var rec Proxy
+		if err := tt.p.Parse(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { tt.p.Parse(line, &rec) }); n != 0 {
+			t.Fatalf("Parse allocates %v times per line", n)
+		}
+	}
+}

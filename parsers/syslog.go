@@ -1,0 +1,162 @@
+package parsers
+
+import (
+	"bytes"
+	"time"
+)
+
+// A syslog file line, as rsyslog, syslog-ng and Postfix's own postlogd
+// write it, is
+//
+//	TIMESTAMP [HOST] TAG[PID]: MESSAGE
+//
+// with a classic ("Nov 21 13:45:12", "Nov  1", "Nov 01", optionally with a
+// fraction of a second) or an RFC 3339 time stamp; see the package
+// documentation for how the year of a classic one is found. The host name
+// is optional: a TAG is recognized by the colon that ends it, so
+// "Nov 21 13:45:12 postfix/smtp[123]: ..." (no host) and
+// "Nov 21 13:45:12 mx postfix/smtp[123]: ..." both parse.
+
+// syslogHeader is a syslog line split into its parts. Byte slices point
+// into the line.
+type syslogHeader struct {
+	Time time.Time // UTC
+	Host []byte    // empty when the line has none
+	Tag  []byte    // program name, "postfix/smtp"; empty if the line has no tag
+	PID  []byte
+	Msg  []byte // the message after "TAG: "
+}
+
+// syslogClock turns syslog time stamps into instants (see the year rule
+// above) and remembers the last one, since consecutive lines mostly share
+// their second.
+type syslogClock struct {
+	loc *time.Location
+	ref time.Time
+
+	last    [40]byte
+	lastLen int
+	lastT   time.Time
+}
+
+func (c *syslogClock) setRef(ref time.Time, loc *time.Location) {
+	if loc == nil {
+		loc = time.Local
+	}
+	if ref.IsZero() {
+		ref = time.Now()
+	}
+	c.ref, c.loc, c.lastLen = ref, loc, 0
+}
+
+var errBadTimestamp = reject("bad syslog timestamp")
+
+// header splits line into h. The only error is a line that does not start
+// with a time stamp; a line without a tag has an empty h.Tag.
+func (c *syslogClock) header(line []byte, h *syslogHeader) error {
+	var ts, rest []byte
+	switch {
+	case len(line) > 0 && line[0] >= '0' && line[0] <= '9':
+		i := bytes.IndexByte(line, ' ')
+		if i < 0 {
+			return errBadTimestamp
+		}
+		ts, rest = line[:i], line[i:]
+	case len(line) >= 15 && line[3] == ' ' && line[6] == ' ':
+		end := 15
+		if len(line) > end && line[end] == '.' {
+			end++
+			for end < len(line) && line[end] >= '0' && line[end] <= '9' {
+				end++
+			}
+		}
+		ts, rest = line[:end], line[end:]
+	default:
+		return errBadTimestamp
+	}
+	if c.lastLen > 0 && len(ts) == c.lastLen && bytes.Equal(ts, c.last[:c.lastLen]) {
+		h.Time = c.lastT
+	} else {
+		t, ok := c.parseTime(ts)
+		if !ok {
+			return errBadTimestamp
+		}
+		h.Time = t
+		if len(ts) <= len(c.last) {
+			c.lastLen = copy(c.last[:], ts)
+			c.lastT = t
+		}
+	}
+	if len(rest) > 0 && rest[0] != ' ' {
+		return errBadTimestamp
+	}
+
+	h.Host, h.Tag, h.PID = nil, nil, nil
+	tok, after := nextField(rest)
+	if !bytes.HasSuffix(tok, []byte{':'}) {
+		h.Host = tok
+		h.Msg = trimOneSpace(after)
+		tok, after = nextField(after)
+		if !bytes.HasSuffix(tok, []byte{':'}) {
+			return nil // no tag: a syslog line, but not a program's message
+		}
+	}
+	tok = tok[:len(tok)-1]
+	if n := len(tok); n > 0 && tok[n-1] == ']' {
+		if lb := bytes.IndexByte(tok, '['); lb >= 0 {
+			h.PID = tok[lb+1 : n-1]
+			tok = tok[:lb]
+		}
+	}
+	h.Tag = tok
+	h.Msg = trimOneSpace(after)
+	return nil
+}
+
+func trimOneSpace(b []byte) []byte {
+	if len(b) > 0 && b[0] == ' ' {
+		return b[1:]
+	}
+	return b
+}
+
+func (c *syslogClock) parseTime(ts []byte) (time.Time, bool) {
+	if ts[0] >= '0' && ts[0] <= '9' {
+		return parseRFC3339(ts)
+	}
+	mon, ok := parseMonth(ts[0:3])
+	if !ok {
+		return time.Time{}, false
+	}
+	var day int
+	if ts[4] == ' ' {
+		if ts[5] < '1' || ts[5] > '9' {
+			return time.Time{}, false
+		}
+		day = int(ts[5] - '0')
+	} else if day, ok = digits2(ts[4:6]); !ok || day < 1 {
+		return time.Time{}, false
+	}
+	if ts[9] != ':' || ts[12] != ':' {
+		return time.Time{}, false
+	}
+	h, ok1 := digits2(ts[7:9])
+	mi, ok2 := digits2(ts[10:12])
+	s, ok3 := digits2(ts[13:15])
+	if !ok1 || !ok2 || !ok3 || !validClock(h, mi, s) {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if len(ts) > 15 {
+		frac := ts[16:]
+		n, ok := digitsN(frac)
+		if !ok {
+			return time.Time{}, false
+		}
+		for i := len(frac); i < 9; i++ {
+			n *= 10
+		}
+		nsec = n
+	}
+	return syslogDate(mon, day, h, mi, s, nsec, c.ref, c.loc)
+}
