@@ -165,4 +165,3 @@ func keys(m map[string][][]string) string {
 	}
 	return fmt.Sprint(ks)
 }
-
