@@ -89,5 +89,34 @@ func (a *ASC) Proxy(lan string, r *parsers.Proxy) error {
 	return a.end()
 }
 
+// HTTP writes an http.asc line.
+func (a *ASC) HTTP(r *parsers.HTTP) error {
+	a.addr(r.IP)
+	a.text(r.URL)
+	a.time(r.Zeit)
+	a.int(r.Size)
+	a.text(r.Datei)
+	a.text(r.HTUser)
+	return a.end()
+}
+
+// Mail writes a mail.asc line.
+func (a *ASC) Mail(r *parsers.Mail) error {
+	a.text([]byte(r.Msgid))
+	a.text([]byte(r.To))
+	a.text([]byte(r.From))
+	a.text([]byte(r.Mailer))
+	if r.Size > 0 {
+		a.int(r.Size)
+	} else {
+		a.text(nil)
+	}
+	a.text([]byte(r.RemoteID))
+	a.text([]byte(r.Relay))
+	a.text([]byte(r.Status))
+	a.time(r.Zeit)
+	return a.end()
+}
+
 // Flush writes out what is buffered.
 func (a *ASC) Flush() error { return a.w.Flush() }

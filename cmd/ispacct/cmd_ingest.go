@@ -12,6 +12,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/config"
 	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/parsers"
 )
 
 func init() {
@@ -65,7 +66,7 @@ func ingestSources(cfg *config.Config, names []string, format, vhost string, fil
 		if format == "" {
 			return nil, usagef("files on the command line need --format (one of %s)", strings.Join(config.FormatNames(), ", "))
 		}
-		if _, ok := config.Formats[format]; !ok {
+		if _, ok := parsers.LookupFormat(format); !ok {
 			return nil, usagef("--format %q: unknown (known: %s)", format, strings.Join(config.FormatNames(), ", "))
 		}
 		if len(files) == 0 {

@@ -265,3 +265,31 @@ func TestBackfill(t *testing.T) {
 		t.Fatalf("archives changed on repeat: %v vs %v", sum1, sum2)
 	}
 }
+
+// TestParse: the records come out in the table's .asc layout, rejects go
+// to stderr with file, line and reason, and the exit code says so.
+func TestParse(t *testing.T) {
+	isolate(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	fixtures := filepath.Join(origWD, "../../fixtures")
+	code, out, stderr := ispacct(t, "parse", "--format", "squid", fixtures+"/squid/access.log")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || lines[0] != "lan_name|ip_client|url|zeit|size|status|methode" || len(lines) != 16 || stderr != "" {
+		t.Fatalf("squid: exit %d, %d lines, stderr %q", code, len(lines), stderr)
+	}
+	if lines[1] != "|10.4.24.77|http://example.com/|2026-11-20T23:59:01+01:00|5120|TCP_MISS/200|GET" {
+		t.Fatalf("first record %q (no database: lan_name empty)", lines[1])
+	}
+	code, out, stderr = ispacct(t, "parse", "--format", "apache-combined", fixtures+"/apache/combined.log")
+	if code != exitPartial || !strings.HasPrefix(out, "ip|url|zeit|size|datei|htuser\n") ||
+		!strings.Contains(stderr, "combined.log:11: unterminated quoted field") {
+		t.Fatalf("apache: exit %d, stderr %q", code, stderr)
+	}
+	code, out, _ = ispacct(t, "parse", "--format", "postfix", fixtures+"/postfix/split-1.log", fixtures+"/postfix/split-2.log")
+	if code != 0 || !strings.Contains(out, "split@kunde.example|bob@remote.example|anna@kunde.example|smtp|4321|6A7B8C9D0E|") {
+		t.Fatalf("postfix across two files: exit %d\n%s", code, out)
+	}
+	if code, _, stderr := ispacct(t, "parse", "--format", "iis", "x"); code != exitUsage || !strings.Contains(stderr, `"iis"`) {
+		t.Fatalf("unknown format: exit %d %q", code, stderr)
+	}
+}

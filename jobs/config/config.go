@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/ispacct/ispacct/parsers"
 )
 
 // DefaultPaths are tried in order when --config is not given.
@@ -103,11 +105,6 @@ type Report struct {
 	RawSheets bool `toml:"raw_sheets"`
 	// MonthlyRawASC keeps the raw .asc files in monthly archives.
 	MonthlyRawASC bool `toml:"monthly_raw_asc"`
-}
-
-// Formats are the log formats a source may name, with the table each fills.
-var Formats = map[string]string{
-	"squid": "proxy",
 }
 
 // Default returns the configuration used when no file is given.
@@ -305,7 +302,7 @@ func (c *Config) validate() error {
 			return c.fail(key+".name", s.Name, "used by two sources")
 		}
 		names[s.Name] = true
-		if _, ok := Formats[s.Format]; !ok {
+		if _, ok := parsers.LookupFormat(s.Format); !ok {
 			return c.fail(key+".format", s.Format, "unknown format (known: "+strings.Join(FormatNames(), ", ")+")")
 		}
 		if len(s.Paths) == 0 {
@@ -327,13 +324,12 @@ func notAFile(key, path string, c *Config) error {
 	return nil
 }
 
-// FormatNames lists the known formats in order.
+// FormatNames lists the log formats a source may name.
 func FormatNames() []string {
-	names := make([]string, 0, len(Formats))
-	for n := range Formats {
-		names = append(names, n)
+	names := make([]string, 0, len(parsers.Formats))
+	for _, f := range parsers.Formats {
+		names = append(names, f.Name)
 	}
-	sort.Strings(names)
 	return names
 }
 

@@ -13,7 +13,7 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Loc.String() != "Europe/Berlin" || len(c.Sources) != 1 || c.Sources[0].Paths[0] != "/var/log/squid/access.log*" {
+	if c.Loc.String() != "Europe/Berlin" || len(c.Sources) != 3 || c.Sources[0].Paths[0] != "/var/log/squid/access.log*" || c.Sources[2].Format != "postfix" {
 		t.Fatalf("unexpected config: %+v", c)
 	}
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,11 +10,13 @@ import (
 )
 
 // A decoder turns lines of one format into COPY rows of one table. A line
-// may give zero or more rows (a mail log line may give none, or one per
-// recipient).
+// may give zero or more rows (a mail log line usually none, the line that
+// completes a delivery one per recipient).
 type decoder interface {
 	table() string
 	columns() []string
+	// startFile tells the decoder which file the next lines come from.
+	startFile(mtime time.Time)
 	// parse reads one line and returns how many rows it gives, or the
 	// reason it is rejected.
 	parse(line []byte) (int, error)
@@ -21,21 +24,39 @@ type decoder interface {
 	zeit(i int) time.Time
 	// encode writes the line's i-th row, with the file and line it came from.
 	encode(i int, b *schema.CopyBuffer, file, line int64)
+	// state is what must be kept for the next run (nil if nothing), taken
+	// after the last line given to parse.
+	state() ([]byte, error)
 }
 
-// newDecoder returns the decoder of a format.
-func newDecoder(format string, lans *LANs) (decoder, error) {
-	switch format {
-	case "squid":
-		return &proxyDecoder{lans: lans}, nil
+// newDecoder returns the decoder of a format. state is what the source's
+// last run left (mail logs), or nil.
+func newDecoder(format, vhost string, lans *LANs, loc *time.Location, state []byte) (decoder, error) {
+	f, ok := parsers.LookupFormat(format)
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q", format)
 	}
-	return nil, fmt.Errorf("unknown format %q", format)
+	switch f.Table {
+	case parsers.TableProxy:
+		return &proxyDecoder{p: f.NewProxy(), lans: lans}, nil
+	case parsers.TableHTTP:
+		return &httpDecoder{p: f.NewHTTP(vhost)}, nil
+	case parsers.TableMTA:
+		o := parsers.MailOptions{Location: loc}
+		if state != nil {
+			if err := json.Unmarshal(state, &o.State); err != nil {
+				return nil, fmt.Errorf("mail state of the last run: %w", err)
+			}
+		}
+		return &mailDecoder{log: f.NewMail(o)}, nil
+	}
+	return nil, fmt.Errorf("format %q: no table", format)
 }
 
-// proxyDecoder loads Squid's native format into proxy, assigning each
-// client to its LAN.
+// proxyDecoder loads Squid logs into proxy, assigning each client to its
+// LAN.
 type proxyDecoder struct {
-	p    parsers.Squid
+	p    parsers.ProxyParser
 	rec  parsers.Proxy
 	lans *LANs
 }
@@ -43,9 +64,11 @@ type proxyDecoder struct {
 var proxyColumns = []string{"lan_name", "ip_client", "url", "zeit", "size", "status", "methode",
 	"elapsed_ms", "ident", "hierarchy", "mime", "src_file", "src_line"}
 
-func (d *proxyDecoder) table() string      { return "proxy" }
-func (d *proxyDecoder) columns() []string  { return proxyColumns }
-func (d *proxyDecoder) zeit(int) time.Time { return d.rec.Zeit }
+func (d *proxyDecoder) table() string          { return "proxy" }
+func (d *proxyDecoder) columns() []string      { return proxyColumns }
+func (d *proxyDecoder) startFile(time.Time)    {}
+func (d *proxyDecoder) zeit(int) time.Time     { return d.rec.Zeit }
+func (d *proxyDecoder) state() ([]byte, error) { return nil, nil }
 func (d *proxyDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
 		return 0, err
@@ -69,8 +92,103 @@ func (d *proxyDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	b.Text(r.Method)
 	b.Int32(r.ElapsedMS)
 	b.TextOrNull(r.Ident)
-	b.Text(r.Hierarchy)
+	b.TextOrNull(r.Hierarchy)
 	b.TextOrNull(r.MIME)
 	b.Int64(file)
 	b.Int64(line)
+}
+
+// httpDecoder loads Apache logs into http.
+type httpDecoder struct {
+	p   parsers.HTTPParser
+	rec parsers.HTTP
+}
+
+var httpColumns = []string{"ip", "url", "zeit", "size", "datei", "htuser", "methode", "status", "referer", "user_agent", "src_file", "src_line"}
+
+func (d *httpDecoder) table() string          { return "http" }
+func (d *httpDecoder) columns() []string      { return httpColumns }
+func (d *httpDecoder) startFile(time.Time)    {}
+func (d *httpDecoder) zeit(int) time.Time     { return d.rec.Zeit }
+func (d *httpDecoder) state() ([]byte, error) { return nil, nil }
+func (d *httpDecoder) parse(line []byte) (int, error) {
+	if err := d.p.Parse(line, &d.rec); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
+	r := &d.rec
+	b.Row(len(httpColumns))
+	b.Inet(r.IP)
+	b.Text(r.URL)
+	b.Timestamptz(r.Zeit)
+	b.Int64(r.Size)
+	b.Text(r.Datei)
+	b.TextOrNull(r.HTUser)
+	b.TextOrNull(r.Method)
+	if r.Status > 0 {
+		b.Int16(r.Status)
+	} else {
+		b.Null()
+	}
+	b.TextOrNull(r.Referer)
+	b.TextOrNull(r.UserAgent)
+	b.Int64(file)
+	b.Int64(line)
+}
+
+// mailDecoder assembles Postfix and Sendmail messages into mta rows, one
+// per recipient delivery attempt.
+type mailDecoder struct {
+	log  *parsers.MailLog
+	rows []parsers.Mail
+}
+
+var mailColumns = []string{"msgid", "m_to", "m_from", "m_mailer", "m_size", "m_remote_id", "m_relay", "m_status", "zeit",
+	"queue_id", "dsn", "delay", "status_text", "orig_to", "src_file", "src_line"}
+
+func (d *mailDecoder) table() string             { return "mta" }
+func (d *mailDecoder) columns() []string         { return mailColumns }
+func (d *mailDecoder) startFile(mtime time.Time) { d.log.SetReference(mtime) }
+func (d *mailDecoder) zeit(i int) time.Time      { return d.rows[i].Zeit }
+func (d *mailDecoder) state() ([]byte, error)    { return json.Marshal(d.log.State()) }
+func (d *mailDecoder) parse(line []byte) (int, error) {
+	rows, err := d.log.Parse(line)
+	d.rows = rows
+	return len(rows), err
+}
+
+func (d *mailDecoder) encode(i int, b *schema.CopyBuffer, file, line int64) {
+	r := &d.rows[i]
+	b.Row(len(mailColumns))
+	stringOrNull(b, r.Msgid)
+	stringOrNull(b, r.To)
+	stringOrNull(b, r.From)
+	stringOrNull(b, r.Mailer)
+	if r.Size > 0 {
+		b.Int64(r.Size)
+	} else {
+		b.Null()
+	}
+	stringOrNull(b, r.RemoteID)
+	stringOrNull(b, r.Relay)
+	stringOrNull(b, r.Status)
+	b.Timestamptz(r.Zeit)
+	stringOrNull(b, r.QueueID)
+	stringOrNull(b, r.DSN)
+	b.Float32(float32(r.Delay.Seconds()))
+	stringOrNull(b, r.StatusText)
+	stringOrNull(b, r.OrigTo)
+	b.Int64(file)
+	b.Int64(line)
+}
+
+func stringOrNull(b *schema.CopyBuffer, s string) {
+	if s == "" {
+		b.Null()
+		return
+	}
+	b.String(s)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -42,6 +43,7 @@ type LogFile struct {
 	*bufio.Reader
 	Compression Compression
 	Size        int64           // bytes on disk
+	ModTime     time.Time       // the file's modification time
 	raw         *countingReader // bytes read from disk so far
 	f           *os.File
 	ahead       *readahead
@@ -69,13 +71,14 @@ func OpenLog(path string) (*LogFile, error) {
 		return nil, err
 	}
 	var size int64
+	var mtime time.Time
 	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
+		size, mtime = fi.Size(), fi.ModTime()
 	}
 	counted := &countingReader{r: f}
 	raw := bufio.NewReaderSize(counted, 256<<10)
 	head, _ := raw.Peek(6)
-	l := &LogFile{Compression: Plain, Size: size, raw: counted, f: f}
+	l := &LogFile{Compression: Plain, Size: size, ModTime: mtime, raw: counted, f: f}
 	for _, m := range magics {
 		if bytes.HasPrefix(head, m.magic) {
 			l.Compression = m.c

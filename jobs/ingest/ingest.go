@@ -62,6 +62,7 @@ type Result struct {
 	Rows       int64            `json:"rows"`        // rows loaded
 	Rejects    int64            `json:"rejects"`     // lines rejected
 	Outside    int64            `json:"outside"`     // rows left out: outside a backfill's range
+	Ignored    int64            `json:"ignored"`     // mail log lines about no message (connects, warnings)
 	Reasons    map[string]int64 `json:"reasons"`     // rejects by reason
 	FileErrors []FileError      `json:"file_errors"` // files that could not be read (whole or in part)
 	Days       []string         `json:"days"`        // local days that received rows
@@ -83,20 +84,32 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 	if opt.BatchBytes <= 0 {
 		opt.BatchBytes = 8 << 20
 	}
-	lans, err := LoadLANs(ctx, pool)
-	if err != nil {
-		return nil, err
+	format, ok := parsers.LookupFormat(src.Format)
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q", src.Format)
 	}
-	dec, err := newDecoder(src.Format, lans)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Source: src.Name, Table: dec.table(), Reasons: map[string]int64{}}
-	l, err := lock.Acquire(ctx, pool, "ingest:"+dec.table(), opt.Wait)
+	// The lock comes first: the mail state read below must be the one the
+	// last run committed, not one another run is about to replace.
+	l, err := lock.Acquire(ctx, pool, "ingest:"+string(format.Table), opt.Wait)
 	if err != nil {
 		return nil, err
 	}
 	defer l.Release()
+	lans, err := LoadLANs(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	var state []byte
+	if format.Table == parsers.TableMTA {
+		if state, err = loadState(ctx, pool, src.Name); err != nil {
+			return nil, err
+		}
+	}
+	dec, err := newDecoder(src.Format, src.VHost, lans, opt.Loc, state)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Source: src.Name, Table: dec.table(), Reasons: map[string]int64{}}
 
 	retired, err := retiredDays(ctx, pool, dec.table())
 	if err != nil {
@@ -108,6 +121,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 		if err := in.file(ctx, path); err != nil {
 			return res, err
 		}
+	}
+	if md, ok := dec.(*mailDecoder); ok {
+		res.Ignored = md.log.Stats().Ignored
 	}
 	for d := range in.days {
 		res.Days = append(res.Days, d)
@@ -141,14 +157,15 @@ type batch struct {
 	days            map[time.Time]bool
 	reasons         map[string]int64
 	outside         int64
-	readErr         error // reading stopped here
+	state           []byte // what the decoder keeps after the batch's last line
+	readErr         error  // reading stopped here
 }
 
 func (b *batch) reset() {
 	b.rows.Reset()
 	b.rejects.Reset()
 	b.nrows, b.nrejects, b.lines, b.outside = 0, 0, 0, 0
-	b.readErr = nil
+	b.readErr, b.state = nil, nil
 	clear(b.days)
 	clear(b.reasons)
 }
@@ -205,6 +222,7 @@ func (in *ingester) file(ctx context.Context, path string) error {
 		prog = startProgress(in.opt.Progress, path, lf.Size, lf.Position, &in.lines)
 		defer prog.finish()
 	}
+	in.dec.startFile(lf.ModTime)
 	go in.read(ctx, lr, entry.id, free, full)
 
 	before := in.res.Lines
@@ -248,6 +266,11 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 	}
 	send := func() bool {
 		b.endOffset, b.endLine = lr.Offset(), lr.Line()
+		if st, err := in.dec.state(); err != nil {
+			b.readErr = err
+		} else {
+			b.state = st
+		}
 		select {
 		case full <- b:
 			b = nil
@@ -359,6 +382,11 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 		}
 		if _, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects); err != nil {
 			return fmt.Errorf("advance ledger: %w", err)
+		}
+		if b.state != nil {
+			if _, err := tx.Exec(ctx, saveState, in.src.Name, b.state); err != nil {
+				return fmt.Errorf("save mail state: %w", err)
+			}
 		}
 		if len(days) > 0 {
 			if _, err := tx.Exec(ctx, touchDays, in.dec.table(), days); err != nil {

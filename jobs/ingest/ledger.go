@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -52,4 +53,21 @@ func retiredDays(ctx context.Context, pool *pgxpool.Pool, tbl string) (map[strin
 		m[d] = true
 	}
 	return m, nil
+}
+
+const saveState = `
+	INSERT INTO mail_state (source, state) VALUES ($1, $2::jsonb)
+	ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = now()`
+
+// loadState reads what a source's last run left open.
+func loadState(ctx context.Context, pool *pgxpool.Pool, source string) ([]byte, error) {
+	var st []byte
+	err := pool.QueryRow(ctx, `SELECT state::text FROM mail_state WHERE source = $1`, source).Scan(&st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read mail state: %w", err)
+	}
+	return st, nil
 }

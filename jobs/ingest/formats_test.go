@@ -1,0 +1,130 @@
+package ingest_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+func copyFile(t *testing.T, from, to string, mtime time.Time) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(to, mtime, mtime)
+}
+
+// TestPostfixAcrossRotationAndRuns: the from= line is in mail.log.1, the
+// status=sent line in mail.log, and they are ingested in two runs; the
+// open message waits in the database between them, and the result is one
+// complete row per recipient.
+func TestPostfixAcrossRotationAndRuns(t *testing.T) {
+	db := pgtest.New(t)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "mail.log")
+	copyFile(t, "../../fixtures/postfix/split-1.log", log+".1", time.Date(2026, 11, 22, 0, 0, 0, 0, db.Loc))
+	src := func() ingest.Source {
+		files, _ := ingest.Expand([]string{log + "*"})
+		return ingest.Source{Name: "mail", Format: "postfix", Files: files}
+	}
+	res, err := ingest.Run(context.Background(), db.Pool, src(), ingest.Options{Loc: db.Loc, Log: nopLog})
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("first run: %+v %v; want the local delivery only", res, err)
+	}
+	copyFile(t, "../../fixtures/postfix/split-2.log", log, time.Date(2026, 11, 22, 0, 5, 0, 0, db.Loc))
+	res, err = ingest.Run(context.Background(), db.Pool, src(), ingest.Options{Loc: db.Loc, Log: nopLog})
+	if err != nil || res.Rows != 1 || res.Unchanged != 1 {
+		t.Fatalf("second run: %+v %v", res, err)
+	}
+	var msgid, from, remote string
+	var size int64
+	var zeit time.Time
+	err = db.Pool.QueryRow(context.Background(), `SELECT msgid, m_from, m_size, m_remote_id, zeit FROM mta WHERE m_to = 'bob@remote.example'`).
+		Scan(&msgid, &from, &size, &remote, &zeit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgid != "split@kunde.example" || from != "anna@kunde.example" || size != 4321 || remote != "6A7B8C9D0E" {
+		t.Fatalf("row: msgid %q from %q size %d remote %q", msgid, from, size, remote)
+	}
+	if !zeit.Equal(time.Date(2026, 11, 22, 0, 0, 1, 0, db.Loc)) {
+		t.Fatalf("zeit %v: the year or zone was not inferred", zeit)
+	}
+	var open string
+	db.Pool.QueryRow(context.Background(), `SELECT state->>'open' FROM mail_state WHERE source = 'mail'`).Scan(&open)
+	if open != "" && open != "[]" && open != "null" {
+		t.Fatalf("the message stayed open after removed: %s", open)
+	}
+}
+
+// TestEveryFormatLoads: each fixture log loads into its table; lines that
+// are about no message (connects, warnings) are neither rows nor rejects.
+func TestEveryFormatLoads(t *testing.T) {
+	db := pgtest.New(t)
+	for _, tt := range []struct {
+		format, file, vhost, table string
+	}{
+		{"squid-common", "../../fixtures/squid-common/access.log", "", "proxy"},
+		{"squid-combined", "../../fixtures/squid-combined/access.log", "", "proxy"},
+		{"apache-common", "../../fixtures/apache/common.log", "", "http"},
+		{"apache-combined", "../../fixtures/apache/combined.log", "", "http"},
+		{"apache-vhost", "../../fixtures/apache/vhost_combined.log", "", "http"},
+		{"apache-combined", "../../fixtures/apache/www.kunde.example-access.log", "www.kunde.example", "http"},
+		{"postfix", "../../fixtures/postfix/postfix.log", "", "mta"},
+		{"postfix", "../../fixtures/postfix/mail-rfc3339.log", "", "mta"},
+		{"sendmail", "../../fixtures/sendmail/maillog", "", "mta"},
+	} {
+		t.Run(tt.format+" "+filepath.Base(tt.file), func(t *testing.T) {
+			dir := t.TempDir()
+			f := filepath.Join(dir, filepath.Base(tt.file))
+			copyFile(t, tt.file, f, time.Date(2026, 11, 22, 12, 0, 0, 0, db.Loc))
+			res, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: tt.file, Format: tt.format, Files: []string{f}, VHost: tt.vhost},
+				ingest.Options{Loc: db.Loc, Log: nopLog})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := strings.TrimSuffix(tt.file, filepath.Ext(tt.file)) + ".golden"
+			if tt.format == "sendmail" {
+				golden = tt.file + ".golden"
+			}
+			want := countGoldenRows(t, golden)
+			if res.Table != tt.table || res.Rows != want || len(res.FileErrors) != 0 {
+				t.Fatalf("%+v; want %d rows into %s (as in %s)", res, want, tt.table, golden)
+			}
+			if res.Lines != res.Rows+res.Rejects+res.Ignored && tt.table != "mta" {
+				t.Fatalf("lines %d != rows %d + rejects %d", res.Lines, res.Rows, res.Rejects)
+			}
+		})
+	}
+}
+
+// countGoldenRows counts the record lines of a golden file ("N: ..." lines
+// that are not rejects).
+func countGoldenRows(t *testing.T, path string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, l := range strings.Split(string(b), "\n") {
+		head, rest, ok := strings.Cut(l, ": ")
+		if !ok || strings.HasPrefix(rest, "reject") || strings.ContainsAny(head, " \t") || head == "" {
+			continue
+		}
+		if head[0] >= '0' && head[0] <= '9' {
+			n++
+		}
+	}
+	return n
+}
