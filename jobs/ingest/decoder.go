@@ -85,11 +85,11 @@ func (d *proxyDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 		b.Null()
 	}
 	b.Inet(r.Client)
-	b.Text(r.URL)
+	b.TextOrNull(r.URL)
 	b.Timestamptz(r.Zeit)
 	b.Int64(r.Size)
-	b.Text(r.Status)
-	b.Text(r.Method)
+	b.TextOrNull(r.Status)
+	b.TextOrNull(r.Method)
 	b.Int32(r.ElapsedMS)
 	b.TextOrNull(r.Ident)
 	b.TextOrNull(r.Hierarchy)
@@ -122,10 +122,10 @@ func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	r := &d.rec
 	b.Row(len(httpColumns))
 	b.Inet(r.IP)
-	b.Text(r.URL)
+	b.TextOrNull(r.URL)
 	b.Timestamptz(r.Zeit)
 	b.Int64(r.Size)
-	b.Text(r.Datei)
+	b.TextOrNull(r.Datei)
 	b.TextOrNull(r.HTUser)
 	b.TextOrNull(r.Method)
 	if r.Status > 0 {

@@ -1,8 +1,9 @@
 -- The tables users query by name (DESIGN.md), the ingest ledger and the
 -- rejects. proxy, http and mta are range-partitioned on zeit, one
 -- partition per local day; ispacct creates partitions before rows arrive.
--- Optional text is NULL, never '': the .asc files write NULL as an empty
--- field (COPY ... NULL ''), so rows load back exactly as they were.
+-- Text is NULL when empty, never '': the .asc files write NULL as an empty
+-- field (COPY ... NULL ''), so rows load back exactly as they were; and no
+-- odd log line can fail a load on a NOT NULL text column.
 
 -- Facts fixed when the database was first set up (the time zone that
 -- partition boundaries follow).
@@ -66,11 +67,11 @@ CREATE TABLE ingest_days (
 CREATE TABLE proxy (
     lan_name   text,              -- NULL: the client is in no LAN ("unassigned")
     ip_client  inet        NOT NULL,
-    url        text        NOT NULL,
+    url        text,
     zeit       timestamptz NOT NULL,
     size       bigint      NOT NULL,
-    status     text        NOT NULL, -- Squid result code and HTTP status, TCP_MISS/200
-    methode    text        NOT NULL,
+    status     text,              -- Squid result code and HTTP status, TCP_MISS/200
+    methode    text,
     elapsed_ms integer,
     ident      text,
     hierarchy  text,
@@ -81,10 +82,10 @@ CREATE TABLE proxy (
 
 CREATE TABLE http (
     ip         inet        NOT NULL,
-    url        text        NOT NULL, -- the virtual host asked for
+    url        text,              -- the virtual host asked for
     zeit       timestamptz NOT NULL,
     size       bigint      NOT NULL,
-    datei      text        NOT NULL, -- the path requested, query string kept
+    datei      text,              -- the path requested, query string kept
     htuser     text,              -- authenticated user; NULL (empty in http.asc) for none
     methode    text,
     status     smallint,
