@@ -28,7 +28,8 @@ type spoolZip struct {
 	stamp   time.Time
 	entries []spooled
 	cur     *spoolEntry
-	types   *bytes.Buffer // [Content_Types].xml, put in order before it is spooled
+	types   *bytes.Buffer      // [Content_Types].xml, put in order before it is spooled
+	replace map[string]spooled // parts written ahead, by name
 }
 
 // contentTypes lists its default types in the order of a map walk in the
@@ -94,8 +95,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newSpoolZip(out io.Writer, tmpDir string, stamp time.Time) *spoolZip {
-	return &spoolZip{out: zip.NewWriter(out), dir: tmpDir, stamp: stamp}
+func newSpoolZip(out io.Writer, tmpDir string, stamp time.Time, replace map[string]spooled) *spoolZip {
+	return &spoolZip{out: zip.NewWriter(out), dir: tmpDir, stamp: stamp, replace: replace}
 }
 
 func (z *spoolZip) Create(name string) (io.Writer, error) {
@@ -106,18 +107,45 @@ func (z *spoolZip) Create(name string) (io.Writer, error) {
 		z.types = &bytes.Buffer{}
 		return z.types, nil
 	}
-	f, err := os.CreateTemp(z.dir, "ispacct-xlsx-*")
+	if e, ok := z.replace[name]; ok {
+		// A part written ahead of the library (a raw sheet): the library's
+		// empty version of it is thrown away.
+		z.entries = append(z.entries, e)
+		delete(z.replace, name)
+		return io.Discard, nil
+	}
+	e, w, err := newSpoolEntry(z.dir, name)
 	if err != nil {
 		return nil, err
+	}
+	z.cur = e
+	return w, nil
+}
+
+// newSpoolEntry starts a part compressed into a temporary file.
+func newSpoolEntry(dir, name string) (*spoolEntry, io.Writer, error) {
+	f, err := os.CreateTemp(dir, "ispacct-xlsx-*")
+	if err != nil {
+		return nil, nil, err
 	}
 	e := &spoolEntry{spooled: spooled{name: name, path: f.Name()}, f: f}
 	e.cnt.w = f
 	if e.fw, err = flate.NewWriter(&e.cnt, flate.DefaultCompression); err != nil {
 		f.Close()
-		return nil, err
+		os.Remove(f.Name())
+		return nil, nil, err
 	}
-	z.cur = e
-	return io.MultiWriter(e.fw, &e.crc, (*sizeWriter)(&e.size)), nil
+	return e, io.MultiWriter(e.fw, &e.crc, (*sizeWriter)(&e.size)), nil
+}
+
+// close ends a spooled part and returns what the zip needs to copy it.
+func (e *spoolEntry) close() (spooled, error) {
+	err := e.fw.Close()
+	if cerr := e.f.Close(); err == nil {
+		err = cerr
+	}
+	e.crc32, e.csize = e.crc.h, e.cnt.n
+	return e.spooled, err
 }
 
 type sizeWriter uint64
@@ -141,12 +169,8 @@ func (z *spoolZip) finish() error {
 		return nil
 	}
 	z.cur = nil
-	err := e.fw.Close()
-	if cerr := e.f.Close(); err == nil {
-		err = cerr
-	}
-	e.crc32, e.csize = e.crc.h, e.cnt.n
-	z.entries = append(z.entries, e.spooled)
+	sp, err := e.close()
+	z.entries = append(z.entries, sp)
 	return err
 }
 
@@ -156,6 +180,9 @@ func (z *spoolZip) AddFS(fs.FS) error { return errors.New("spool zip: AddFS is n
 func (z *spoolZip) Close() error {
 	defer func() {
 		for _, e := range z.entries {
+			os.Remove(e.path)
+		}
+		for _, e := range z.replace {
 			os.Remove(e.path)
 		}
 	}()

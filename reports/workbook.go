@@ -54,14 +54,15 @@ type Workbook struct {
 	styles  map[Kind]int
 	header  int
 	sheets  int
-	maxRows int // MaxSheetRows, lowered in tests
+	maxRows int                // MaxSheetRows, lowered in tests
+	replace map[string]spooled // raw sheets' parts, written ahead
 }
 
 // NewWorkbook starts a workbook whose document dates are stamp (the
 // period's start), with times shown in loc.
 func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir string) (*Workbook, error) {
 	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
-	w := &Workbook{f: f, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, maxRows: MaxSheetRows}
+	w := &Workbook{f: f, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, maxRows: MaxSheetRows, replace: map[string]spooled{}}
 	when := stamp.UTC().Format("2006-01-02T15:04:05Z")
 	if err := f.SetDocProps(&excelize.DocProperties{Title: title, Creator: "ispacct", Created: when, Modified: when}); err != nil {
 		return nil, err
@@ -199,14 +200,16 @@ func (w *Workbook) Sheet(name string, cols []Column, rows [][]any, chart *ChartS
 }
 
 // RawSheet streams rows of any number: past Excel's row limit it goes on
-// in "name (2)", "name (3)" … and never cuts a row.
+// in "name (2)", "name (3)" … and never cuts a row. Its sheets are written
+// by rawPart, in constant memory.
 type RawSheet struct {
-	w    *Workbook
-	name string
-	cols []Column
-	part int
-	cur  *sheetWriter
-	rows int64
+	w     *Workbook
+	name  string
+	sheet string // the current sheet's name
+	cols  []Column
+	part  int
+	cur   *rawPart
+	rows  int64
 }
 
 // Raw starts a raw sheet. The sheet exists even with no rows.
@@ -216,24 +219,46 @@ func (w *Workbook) Raw(name string, cols []Column) (*RawSheet, error) {
 }
 
 func (r *RawSheet) next() error {
-	if r.cur != nil {
-		if err := r.cur.close(); err != nil {
-			return err
-		}
+	if err := r.finish(); err != nil {
+		return err
 	}
 	r.part++
-	name := r.name
+	r.sheet = r.name
 	if r.part > 1 {
-		name = fmt.Sprintf("%s (%d)", r.name, r.part)
+		r.sheet = fmt.Sprintf("%s (%d)", r.name, r.part)
+	}
+	if err := r.w.newSheet(r.sheet); err != nil {
+		return fmt.Errorf("sheet %q: %w", r.sheet, err)
+	}
+	path := ""
+	for id, n := range r.w.f.GetSheetMap() {
+		if n == r.sheet {
+			path = fmt.Sprintf("xl/worksheets/sheet%d.xml", id)
+		}
 	}
 	var err error
-	r.cur, err = r.w.open(name, r.cols, nil)
+	r.cur, err = newRawPart(r.w.tmpDir, path, r.cols, r.w.styles, r.w.header, r.w.loc)
 	return err
+}
+
+// finish ends the current sheet: its part is kept for Save, and the
+// library records the filter (a defined name the workbook needs).
+func (r *RawSheet) finish() error {
+	if r.cur == nil {
+		return nil
+	}
+	sp, ref, err := r.cur.finish()
+	if err != nil {
+		return fmt.Errorf("sheet %q: %w", r.sheet, err)
+	}
+	r.w.replace[sp.name] = sp
+	r.cur = nil
+	return r.w.f.AutoFilter(r.sheet, ref, nil)
 }
 
 // Add writes one row.
 func (r *RawSheet) Add(values ...any) error {
-	if r.cur.row-1 >= r.w.maxRows {
+	if r.cur.rows-1 >= r.w.maxRows {
 		if err := r.next(); err != nil {
 			return err
 		}
@@ -243,7 +268,7 @@ func (r *RawSheet) Add(values ...any) error {
 }
 
 // Close ends the last sheet.
-func (r *RawSheet) Close() error { return r.cur.close() }
+func (r *RawSheet) Close() error { return r.finish() }
 
 // Sheets is how many sheets the rows took.
 func (r *RawSheet) Sheets() int { return r.part }
@@ -252,7 +277,7 @@ func (r *RawSheet) Sheets() int { return r.part }
 func (w *Workbook) Save(out io.Writer) error {
 	defer w.f.Close()
 	w.f.SetActiveSheet(0)
-	w.f.ZipWriter = func(io.Writer) excelize.ZipWriter { return newSpoolZip(out, w.tmpDir, w.stamp) }
+	w.f.ZipWriter = func(io.Writer) excelize.ZipWriter { return newSpoolZip(out, w.tmpDir, w.stamp, w.replace) }
 	// The library's own buffer stays empty: the spool zip writes to out.
 	if err := w.f.Write(io.Discard); err != nil {
 		return fmt.Errorf("write workbook: %w", err)

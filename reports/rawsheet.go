@@ -1,0 +1,168 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// rawPart writes a worksheet's XML by hand, row by row, straight into a
+// compressed spool file. The workbook library keeps a buffer of up to
+// 16 MiB per streamed sheet until the whole workbook is written, so raw
+// sheets of millions of rows through it would make memory grow with the
+// number of rows; written here, it does not. The library still makes the
+// sheet (an empty one, replaced on save), so the workbook's structure,
+// styles and names stay its business.
+type rawPart struct {
+	e    *spoolEntry
+	w    *bufio.Writer
+	cols []Column
+	sty  map[Kind]int
+	loc  *time.Location
+	rows int
+	line []byte
+}
+
+func newRawPart(dir, path string, cols []Column, sty map[Kind]int, header int, loc *time.Location) (*rawPart, error) {
+	e, w, err := newSpoolEntry(dir, path)
+	if err != nil {
+		return nil, err
+	}
+	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: sty, loc: loc}
+	p.w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+		`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>` +
+		`<sheetFormatPr defaultRowHeight="15"/><cols>`)
+	for i, c := range cols {
+		fmt.Fprintf(p.w, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, c.Width)
+	}
+	p.w.WriteString(`</cols><sheetData>`)
+	head := make([]any, len(cols))
+	for i, c := range cols {
+		head[i] = c.Title
+	}
+	return p, p.row(head, header)
+}
+
+// add writes a data row.
+func (p *rawPart) add(values []any) error { return p.row(values, -1) }
+
+// row writes one row; style, when not -1, applies to every cell (header).
+func (p *rawPart) row(values []any, style int) error {
+	p.rows++
+	b := append(p.line[:0], `<row r="`...)
+	b = strconv.AppendInt(b, int64(p.rows), 10)
+	b = append(b, `">`...)
+	for i, v := range values {
+		s := style
+		if s < 0 {
+			s = p.sty[p.cols[i].Kind]
+		}
+		b = p.cell(b, v, s)
+	}
+	b = append(b, `</row>`...)
+	p.line = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *rawPart) cell(b []byte, v any, style int) []byte {
+	num := func(b []byte, f func([]byte) []byte) []byte {
+		b = append(b, `<c s="`...)
+		b = strconv.AppendInt(b, int64(style), 10)
+		b = append(b, `"><v>`...)
+		b = f(b)
+		return append(b, `</v></c>`...)
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, `<c/>`...)
+	case string:
+		if x == "" {
+			return append(b, `<c/>`...)
+		}
+		b = append(b, `<c s="`...)
+		b = strconv.AppendInt(b, int64(style), 10)
+		b = append(b, `" t="inlineStr"><is><t xml:space="preserve">`...)
+		b = appendXMLText(b, x)
+		return append(b, `</t></is></c>`...)
+	case int64:
+		return num(b, func(b []byte) []byte { return strconv.AppendInt(b, x, 10) })
+	case int32:
+		return num(b, func(b []byte) []byte { return strconv.AppendInt(b, int64(x), 10) })
+	case float64:
+		return num(b, func(b []byte) []byte { return strconv.AppendFloat(b, x, 'f', -1, 64) })
+	case time.Time:
+		return num(b, func(b []byte) []byte { return strconv.AppendFloat(b, excelSerial(x, p.loc), 'f', -1, 64) })
+	}
+	return p.cell(b, fmt.Sprint(v), style)
+}
+
+// excelSerial is t's local wall-clock time as an Excel date: days since
+// 1899-12-30 (the 1900 date system).
+func excelSerial(t time.Time, loc *time.Location) float64 {
+	l := t.In(loc)
+	wall := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	return float64(wall.UnixMicro())/(86400*1e6) + 25569
+}
+
+// appendXMLText escapes s for an XML text node the way OOXML wants it:
+// &, <, > as entities; characters XML 1.0 forbids (most C0 controls) as
+// _xHHHH_; and a literal "_xHHHH_" in the text by escaping its "_", so a
+// reader does not decode it.
+func appendXMLText(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '&':
+			b = append(b, "&amp;"...)
+		case c == '<':
+			b = append(b, "&lt;"...)
+		case c == '>':
+			b = append(b, "&gt;"...)
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			b = fmt.Appendf(b, "_x%04X_", c)
+		case c == '_' && looksEscaped(s[i:]):
+			b = append(b, "_x005F_"...)
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError && n == 1 {
+				b = fmt.Appendf(b, "_x%04X_", r)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		default:
+			b = append(b, c)
+		}
+		i++
+	}
+	return b
+}
+
+// looksEscaped reports whether s starts with "_xHHHH_".
+func looksEscaped(s string) bool {
+	if len(s) < 7 || s[1] != 'x' || s[6] != '_' {
+		return false
+	}
+	for _, c := range s[2:6] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// finish closes the sheet with a filter over its rows and spools it.
+func (p *rawPart) finish() (spooled, string, error) {
+	ref := "A1:" + cellName(len(p.cols), max(p.rows, 2))
+	fmt.Fprintf(p.w, `</sheetData><autoFilter ref="%s"/></worksheet>`, ref)
+	if err := p.w.Flush(); err != nil {
+		return spooled{}, "", err
+	}
+	sp, err := p.e.close()
+	return sp, ref, err
+}
