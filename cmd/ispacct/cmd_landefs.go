@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -65,20 +66,18 @@ func landefsList(ctx context.Context, a *app) error {
 }
 
 func landefsImport(ctx context.Context, a *app, path string, replace bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	defer f.Close()
-	defs, err := landefs.Parse(f, path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return usagef("%v", err)
 	}
 	pool, err := a.db(ctx)
 	if err != nil {
 		return err
 	}
-	n, err := landefs.Import(ctx, pool, defs, replace)
+	defs, n, err := landefs.ImportFile(ctx, pool, path, replace)
+	var fe *landefs.FileError
+	if errors.As(err, &fe) {
+		return usagef("%v", err)
+	}
 	if err != nil {
 		return err
 	}

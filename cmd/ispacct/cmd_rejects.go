@@ -40,21 +40,9 @@ Example:
 			fs.IntVar(&limit, "limit", 100, "show at most N rejects (0: all)")
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
-			if from == "" {
-				return usagef("--from is required")
-			}
-			f, err := report.ParseDate(from, a.cfg.Loc)
+			f, t, err := dateRange(a, from, to)
 			if err != nil {
-				return usagef("--from: %v", err)
-			}
-			t := f
-			if to != "" {
-				if t, err = report.ParseDate(to, a.cfg.Loc); err != nil {
-					return usagef("--to: %v", err)
-				}
-			}
-			if t.Before(f) {
-				return usagef("--from %s is after --to %s", from, to)
+				return err
 			}
 			if limit < 0 {
 				return usagef("--limit %d: must not be negative", limit)

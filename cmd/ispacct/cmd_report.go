@@ -33,18 +33,9 @@ Example:
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
 			}
-			if from == "" {
-				return usagef("--from is required")
-			}
-			f, err := report.ParseDate(from, a.cfg.Loc)
+			f, t, err := dateRange(a, from, to)
 			if err != nil {
-				return usagef("--from: %v", err)
-			}
-			t := f
-			if to != "" {
-				if t, err = report.ParseDate(to, a.cfg.Loc); err != nil {
-					return usagef("--to: %v", err)
-				}
+				return err
 			}
 			periods, err := report.Periods(period, f, t, a.cfg.Loc)
 			if err != nil {

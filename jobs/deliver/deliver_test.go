@@ -40,16 +40,7 @@ func setup(t *testing.T) *env {
 	t.Helper()
 	db := pgtest.New(t)
 	ctx := context.Background()
-	f, err := os.Open("../../fixtures/landefs.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	defs, err := landefs.Parse(f, "landefs.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := landefs.Import(ctx, db.Pool, defs, false); err != nil {
+	if _, _, err := landefs.ImportFile(ctx, db.Pool, "../../fixtures/landefs.txt", false); err != nil {
 		t.Fatal(err)
 	}
 	sample, err := os.ReadFile("../../fixtures/squid/access.log")

@@ -21,16 +21,7 @@ var nopLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func loadLANs(t *testing.T, db *pgtest.DB) {
 	t.Helper()
-	f, err := os.Open("../../fixtures/landefs.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	defs, err := landefs.Parse(f, "landefs.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := landefs.Import(context.Background(), db.Pool, defs, false); err != nil {
+	if _, _, err := landefs.ImportFile(context.Background(), db.Pool, "../../fixtures/landefs.txt", false); err != nil {
 		t.Fatal(err)
 	}
 }

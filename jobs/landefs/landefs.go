@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -22,8 +23,16 @@ type Def struct {
 	Origin string       `json:"origin"`
 }
 
+// FileError is a landefs file that does not parse: its name, the line
+// and why.
+type FileError struct{ msg string }
+
+func (e *FileError) Error() string { return e.msg }
+
+func fileErr(format string, args ...any) error { return &FileError{fmt.Sprintf(format, args...)} }
+
 // Parse reads "<lan_name> <prefix>" lines; '#' starts a comment. Errors
-// name the line.
+// are *FileError and name the line.
 func Parse(r io.Reader, name string) ([]Def, error) {
 	var defs []Def
 	seen := map[netip.Prefix]int{}
@@ -35,17 +44,17 @@ func Parse(r io.Reader, name string) ([]Def, error) {
 			continue
 		}
 		if len(f) != 2 {
-			return nil, fmt.Errorf("%s:%d: want \"<lan_name> <prefix>\", got %q", name, n, strings.TrimSpace(line))
+			return nil, fileErr("%s:%d: want \"<lan_name> <prefix>\", got %q", name, n, strings.TrimSpace(line))
 		}
 		p, err := netip.ParsePrefix(f[1])
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %q is not a prefix like 10.4.24.0/24", name, n, f[1])
+			return nil, fileErr("%s:%d: %q is not a prefix like 10.4.24.0/24", name, n, f[1])
 		}
 		if p != p.Masked() {
-			return nil, fmt.Errorf("%s:%d: %s has host bits set; the network is %s", name, n, p, p.Masked())
+			return nil, fileErr("%s:%d: %s has host bits set; the network is %s", name, n, p, p.Masked())
 		}
 		if prev, ok := seen[p]; ok {
-			return nil, fmt.Errorf("%s:%d: prefix %s already given on line %d", name, n, p, prev)
+			return nil, fileErr("%s:%d: prefix %s already given on line %d", name, n, p, prev)
 		}
 		seen[p] = n
 		defs = append(defs, Def{LAN: f[0], Prefix: p, Origin: "manual"})
@@ -104,4 +113,19 @@ func List(ctx context.Context, pool *pgxpool.Pool) ([]Def, error) {
 		return nil, fmt.Errorf("list landefs: %w", err)
 	}
 	return defs, nil
+}
+
+// ImportFile reads a landefs file and imports it; errors name the file
+// and line.
+func ImportFile(ctx context.Context, pool *pgxpool.Pool, path string, replace bool) (defs []Def, changed int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	if defs, err = Parse(f, path); err != nil {
+		return nil, 0, err
+	}
+	changed, err = Import(ctx, pool, defs, replace)
+	return defs, changed, err
 }

@@ -26,19 +26,10 @@ var nopLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 func setup(t *testing.T, logs ...string) *pgtest.DB {
 	t.Helper()
 	db := pgtest.New(t)
-	f, err := os.Open("../../fixtures/landefs.txt")
-	if err != nil {
+	if _, _, err := landefs.ImportFile(context.Background(), db.Pool, "../../fixtures/landefs.txt", false); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	defs, err := landefs.Parse(f, "landefs.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := landefs.Import(context.Background(), db.Pool, defs, false); err != nil {
-		t.Fatal(err)
-	}
-	_, err = ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "squid", Format: "squid", Files: logs},
+	_, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "squid", Format: "squid", Files: logs},
 		ingest.Options{Loc: db.Loc, Log: nopLog})
 	if err != nil {
 		t.Fatal(err)

@@ -60,13 +60,7 @@ func threeDays(t *testing.T, dir string, n int, seed uint64) string {
 func setup(t *testing.T) *pgtest.DB {
 	t.Helper()
 	db := pgtest.New(t)
-	f, _ := os.Open("../../fixtures/landefs.txt")
-	defer f.Close()
-	defs, err := landefs.Parse(f, "landefs.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := landefs.Import(context.Background(), db.Pool, defs, false); err != nil {
+	if _, _, err := landefs.ImportFile(context.Background(), db.Pool, "../../fixtures/landefs.txt", false); err != nil {
 		t.Fatal(err)
 	}
 	return db
