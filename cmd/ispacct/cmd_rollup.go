@@ -63,4 +63,3 @@ Example:
 func rollupOptions(a *app) rollup.Options {
 	return rollup.Options{Loc: a.cfg.Loc, LocalDomains: a.cfg.Rollup.LocalDomains, Log: a.log}
 }
-
