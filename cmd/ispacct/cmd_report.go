@@ -53,8 +53,8 @@ Example:
 				}
 				results = append(results, res)
 				if !a.jsonOut {
-					fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows\n",
-						res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"])
+					fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows, %s\n",
+						res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"], report.WorkbookName(p))
 				}
 			}
 			if a.jsonOut {
