@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/deliver"
@@ -14,16 +15,19 @@ import (
 
 func init() {
 	var date, month string
-	var force, wait bool
+	var force, wait, catchUp bool
 	register(&command{
 		name:    "run",
-		args:    "daily [--date DATE] | monthly [--month YYYY-MM]",
+		args:    "daily [--date DATE | --catch-up] | monthly [--month YYYY-MM | --catch-up]",
 		summary: "the whole chain for a day or a month: LAN names, ingest, rollup, archive, deliver",
 		help: `Runs the chain the daemon runs, once, for one period: LAN names from
 vlan.config (when the file exists), ingest of every configured source,
 rollup of the days that received rows, the period's archive, and its
 delivery. Without --date it runs yesterday, without --month last month, in
-the configured time zone: what cron or a systemd timer calls at night.
+the configured time zone. With --catch-up it runs, oldest first, every
+period that is due and has not finished, up to schedule.lookback_days
+back, as the daemon does at each tick: what cron or a systemd timer
+calls, so that nights missed while the box was off are made up.
 
 Every run is recorded in the run ledger ('ispacct status' lists it). A
 period that finished ok is not run again unless --force; a failed or
@@ -38,22 +42,39 @@ another chain runs (unless --wait).
 Example:
   ispacct run daily
   ispacct run daily --date 2026-11-21 --force
-  ispacct run monthly --month 2026-10`,
+  ispacct run monthly --month 2026-10
+  ispacct run daily --catch-up --wait       # from a systemd timer or cron`,
 		setup: func(fs *flag.FlagSet, a *app) {
 			jsonFlag(fs, a)
 			fs.StringVar(&date, "date", "", "daily: the day `DATE` (YYYY-MM-DD; default yesterday)")
 			fs.StringVar(&month, "month", "", "monthly: the month `YYYY-MM` (default last month)")
 			fs.BoolVar(&force, "force", false, "run the period again although it finished ok before")
 			fs.BoolVar(&wait, "wait", false, "wait for a chain that runs instead of exiting with code 4")
+			fs.BoolVar(&catchUp, "catch-up", false, "run every due period that has not finished, oldest first")
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) != 1 || (args[0] != string(jobrun.JobDaily) && args[0] != string(jobrun.JobMonthly)) {
 				return usagef("name the chain: daily or monthly")
 			}
 			job := jobrun.Job(args[0])
-			p, err := runPeriod(a, job, date, month, time.Now())
-			if err != nil {
-				return err
+			now := time.Now()
+			var items []jobrun.Item
+			if catchUp {
+				if date != "" || month != "" || force {
+					return usagef("--catch-up runs what is due; it takes no --date, --month or --force")
+				}
+			} else {
+				p, err := runPeriod(a, job, date, month, now)
+				if err != nil {
+					return err
+				}
+				if p.End.After(now) {
+					// Its run would count as done, and the real one after
+					// the period's end would then never come.
+					return usagef("%s has not ended yet (it ends %s); 'ispacct report' writes an archive of it so far",
+						p.Name(), a.when(p.End))
+				}
+				items = []jobrun.Item{{Job: job, Period: p, Name: p.Name()}}
 			}
 			pool, err := a.db(ctx)
 			if err != nil {
@@ -63,25 +84,54 @@ Example:
 			if isTerminal(a.stderr) && !a.jsonOut {
 				deps.Progress = a.stderr
 			}
-			res, err := jobrun.Chain(ctx, deps, job, p)
+			if catchUp {
+				all, err := jobrun.Backlog(ctx, pool, a.cfg, now)
+				if err != nil {
+					return err
+				}
+				for _, it := range all {
+					if it.Job == job {
+						items = append(items, it)
+					}
+				}
+			}
+			results, err := jobrun.CatchUp(ctx, deps, items)
 			var re *jobrun.Error
 			if err != nil && !errors.As(err, &re) {
 				return err // another chain holds the lock, or nothing ran
 			}
 			if a.jsonOut {
-				if perr := a.printJSON(res); perr != nil {
+				if results == nil {
+					results = []jobrun.Result{}
+				}
+				var v any = results
+				if !catchUp {
+					v = results[0]
+				}
+				if perr := a.printJSON(v); perr != nil {
 					return perr
 				}
 			} else {
-				a.printRun(res)
+				if catchUp && len(items) == 0 {
+					fmt.Fprintf(a.stdout, "run %s: nothing due\n", job)
+				}
+				for _, r := range results {
+					a.printRun(r)
+				}
+			}
+			var partial []string
+			for _, r := range results {
+				if r.Before == nil && r.Status == jobrun.StatusPartial {
+					partial = append(partial, fmt.Sprintf("%s %s: %s", r.Job, r.Period, r.Error))
+				}
 			}
 			switch {
-			case err != nil && res.Interrupted:
+			case err != nil && results[len(results)-1].Interrupted:
 				return fmt.Errorf("%w (%v)", context.Canceled, err)
 			case err != nil:
 				return err
-			case res.Before == nil && res.Status == jobrun.StatusPartial:
-				return &partialError{res.Error}
+			case len(partial) > 0:
+				return &partialError{strings.Join(partial, "; ")}
 			}
 			return nil
 		},

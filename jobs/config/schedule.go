@@ -17,8 +17,9 @@ type Schedule struct {
 	// LookbackDays bounds the catch-up: periods due longer ago than this
 	// are left to `ispacct run --date`. The latest due period is always run.
 	LookbackDays int `toml:"lookback_days"`
-	// Grace is how long a stopping daemon (SIGTERM) lets the running step
-	// finish before it is cancelled and rolled back.
+	// Grace bounds a stop (SIGTERM): the running step may go on until
+	// shortly before it ends (a fifth of it, at most 10 s, is kept for
+	// rolling back and recording), then it is cancelled.
 	Grace time.Duration `toml:"grace"`
 	// MetricsFile, when set, is rewritten after every run in Prometheus'
 	// text format for node_exporter's textfile collector.

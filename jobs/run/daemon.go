@@ -201,9 +201,7 @@ func (d *Daemon) reload(ctx context.Context, s gocron.Scheduler) *config.Config 
 }
 
 // tick runs the backlog: every due period that has not finished, oldest
-// first. A failure in a step every period shares (the database, ingest,
-// rollup) leaves the later periods for the next tick, where they would
-// only fail the same way; a failed archive or delivery does not.
+// first (CatchUp).
 func (d *Daemon) tick(ctx context.Context, why string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -236,20 +234,10 @@ func (d *Daemon) tick(ctx context.Context, why string) {
 		log.Info("nothing due")
 	}
 	deps := Deps{Pool: pool, Cfg: cfg, Log: d.log, Now: d.clock.Now, Wait: true, By: "daemon"}
-	for i, it := range items {
-		if ctx.Err() != nil {
-			break
-		}
-		res, err := Chain(ctx, deps, it.Job, it.Period)
-		t.Runs = append(t.Runs, res)
+	t.Runs, _ = CatchUp(ctx, deps, items)
+	for _, res := range t.Runs {
 		if !res.Recorded && res.Status != StatusRunning {
 			d.pending = append(d.pending, res)
-		}
-		if err != nil && res.Step != StepArchive && res.Step != StepDeliver {
-			if rest := len(items) - i - 1; rest > 0 && ctx.Err() == nil {
-				log.Warn("later periods wait for the next tick", "waiting", rest, "failed", fmt.Sprintf("%s %s", it.Job, it.Name))
-			}
-			break
 		}
 	}
 	if path := cfg.Schedule.MetricsFile; path != "" && len(t.Runs) == 0 {

@@ -66,8 +66,6 @@ func (e *env) config(t *testing.T, name, extra string) (*config.Config, string) 
 	t.Helper()
 	p := filepath.Join(e.dir, name)
 	text := fmt.Sprintf(`state_dir = %q
-[ingest]
-max_age_days = 100000
 [[source]]
 name = "squid"
 format = "squid"

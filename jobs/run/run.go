@@ -294,9 +294,12 @@ func record(ctx context.Context, deps Deps, res *Result, log *slog.Logger) {
 	}
 }
 
-// withGrace returns a context that ends grace after parent does (or when
-// the returned func is called), carrying the reason.
+// withGrace returns a context that ends when a stop request (parent
+// ending) is grace old, less a reserve for rolling back and recording
+// (a fifth of grace, at most 10 s), so that the process is gone within
+// grace; or when the returned func is called.
 func withGrace(parent context.Context, grace time.Duration) (context.Context, func()) {
+	budget := grace - min(grace/5, 10*time.Second)
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
 	go func() {
 		select {
@@ -304,11 +307,11 @@ func withGrace(parent context.Context, grace time.Duration) (context.Context, fu
 		case <-ctx.Done():
 			return
 		}
-		t := time.NewTimer(grace)
+		t := time.NewTimer(budget)
 		defer t.Stop()
 		select {
 		case <-t.C:
-			cancel(fmt.Errorf("stop requested and the grace time of %s is over: %w", grace, context.Canceled))
+			cancel(fmt.Errorf("stop requested and the step did not finish within the grace time of %s: %w", grace, context.Canceled))
 		case <-ctx.Done():
 		}
 	}()
