@@ -57,8 +57,10 @@ type Daemon struct {
 	cfg  atomic.Pointer[config.Config]
 	pool atomic.Pointer[pgxpool.Pool]
 
-	mu      sync.Mutex // one tick at a time in this process; guards pending
-	pending []Result   // outcomes the ledger could not take yet (database down)
+	mu      sync.Mutex  // one tick at a time in this process; guards pending
+	pending []Result    // outcomes the ledger could not take yet (database down)
+	ticking atomic.Bool // a tick holds mu (else the outbox flush does)
+	again   atomic.Bool // a tick came while one ran: look at the backlog once more
 
 	jobs map[string]gocron.Job
 }
@@ -77,9 +79,9 @@ func NewDaemon(opt DaemonOptions) *Daemon {
 }
 
 // Run schedules the chains and runs them until ctx ends; hup asks it to
-// reload the configuration. It returns nil after a clean stop: no new run
-// starts once ctx ends, and a running step gets schedule.grace to finish
-// before it is cancelled (its open transaction rolls back).
+// reload the configuration. It returns nil after a clean stop: once ctx
+// ends no new step starts, and a running one may finish within
+// schedule.grace or is cancelled (its open transaction rolls back).
 func (d *Daemon) Run(ctx context.Context, hup <-chan os.Signal) error {
 	cfg := d.cfg.Load()
 	s, err := gocron.NewScheduler(
@@ -121,10 +123,6 @@ func (d *Daemon) schedule(ctx context.Context, s gocron.Scheduler, cfg *config.C
 	at := func(t config.TimeOfDay) gocron.AtTimes {
 		return gocron.NewAtTimes(gocron.NewAtTime(uint(t.Hour), uint(t.Minute), 0))
 	}
-	// The outbox is retried between ticks as often as its shortest wait
-	// allows, so a mail server that was down for a minute does not delay
-	// the archive to the next night.
-	every := min(max(cfg.Mail.RetryMin, time.Minute), 15*time.Minute)
 	entries := []struct {
 		name string
 		def  gocron.JobDefinition
@@ -134,7 +132,7 @@ func (d *Daemon) schedule(ctx context.Context, s gocron.Scheduler, cfg *config.C
 		// The daily entry also runs at start: the catch-up after a stop.
 		{"daily", gocron.DailyJob(1, at(cfg.Schedule.DailyAt)), func() { d.tick(ctx, "daily") }, nil},
 		{"monthly", gocron.MonthlyJob(1, gocron.NewDaysOfTheMonth(1), at(cfg.Schedule.MonthlyAt)), func() { d.tick(ctx, "monthly") }, nil},
-		{"outbox", gocron.DurationJob(every), func() { d.flushOutbox(ctx) },
+		{"outbox", gocron.DurationJob(outboxEvery(cfg)), func() { d.flushOutbox(ctx) },
 			[]gocron.JobOption{gocron.WithDisabledDistributedJobLocker(true)}},
 	}
 	for _, e := range entries {
@@ -156,6 +154,13 @@ func (d *Daemon) schedule(ctx context.Context, s gocron.Scheduler, cfg *config.C
 		d.jobs[e.name] = j
 	}
 	return nil
+}
+
+// outboxEvery is how often the outbox is tried between ticks: as often as
+// its shortest wait allows (1 to 15 minutes), so that a mail server that
+// was down for a minute does not hold the archive back to the next night.
+func outboxEvery(cfg *config.Config) time.Duration {
+	return min(max(cfg.Mail.RetryMin, time.Minute), 15*time.Minute)
 }
 
 func (d *Daemon) logSchedule(msg string, cfg *config.Config) {
@@ -193,55 +198,95 @@ func (d *Daemon) reload(ctx context.Context, s gocron.Scheduler) *config.Config 
 		cfg.Database, cfg.Timezone, cfg.Loc, cfg.StateDir = old.Database, old.Timezone, old.Loc, old.StateDir
 	}
 	d.cfg.Store(cfg)
-	if err := d.schedule(ctx, s, cfg, false); err != nil {
-		d.log.Error("schedule not changed", "error", err)
+	if cfg.Schedule.DailyAt != old.Schedule.DailyAt || cfg.Schedule.MonthlyAt != old.Schedule.MonthlyAt ||
+		outboxEvery(cfg) != outboxEvery(old) {
+		if err := d.schedule(ctx, s, cfg, false); err != nil {
+			d.log.Error("schedule not changed", "error", err)
+		}
 	}
 	d.logSchedule("configuration reloaded", cfg)
 	return cfg
 }
 
 // tick runs the backlog: every due period that has not finished, oldest
-// first (CatchUp).
+// first (CatchUp). A tick that comes while another runs in this process
+// does not wait for it (it would hold a database connection the running
+// one may need): it asks the running one for one more pass, which picks
+// up what fell due meanwhile.
 func (d *Daemon) tick(ctx context.Context, why string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t := Tick{Reason: why, At: d.clock.Now()}
-	defer func() {
-		if d.opt.OnTick != nil {
-			d.opt.OnTick(t)
+	t := Tick{Reason: why}
+	ran := false
+	// A tick asking between the last pass and the unlock is answered by
+	// one more round after it.
+	for ctx.Err() == nil && (!ran || d.again.Load()) {
+		if !d.lockTick(ctx) {
+			d.again.Store(true)
+			d.log.Debug("tick joins the one under way", "tick", why)
+			break
 		}
-	}()
-	if ctx.Err() != nil {
-		return
+		ran = true
+		d.again.Store(false)
+		d.ticking.Store(true)
+		for pass := true; pass && ctx.Err() == nil && t.Err == nil; pass = d.again.Swap(false) {
+			t.At = d.clock.Now()
+			runs, err := d.pass(ctx, why, t.At)
+			t.Runs, t.Err = append(t.Runs, runs...), err
+		}
+		d.ticking.Store(false)
+		d.mu.Unlock()
+		if t.Err != nil {
+			break
+		}
 	}
+	if ran && d.opt.OnTick != nil {
+		d.opt.OnTick(t)
+	}
+}
+
+// lockTick takes the lock for a tick. It waits while the outbox is being
+// flushed, which is brief, but not for another tick: false then.
+func (d *Daemon) lockTick(ctx context.Context) bool {
+	for !d.mu.TryLock() {
+		if d.ticking.Load() {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+// pass is one look at the backlog and the runs it calls for.
+func (d *Daemon) pass(ctx context.Context, why string, now time.Time) ([]Result, error) {
 	cfg := d.cfg.Load()
 	log := d.log.With("tick", why)
 	pool, err := d.opt.Open(ctx)
 	if err != nil {
-		t.Err = err
-		d.tickFailed(ctx, cfg, nil, StepDatabase, err, t.At)
-		return
+		d.tickFailed(ctx, cfg, nil, StepDatabase, err, now)
+		return nil, err
 	}
 	d.pool.Store(pool)
 	d.recordPending(ctx, pool)
-	items, err := Backlog(ctx, pool, cfg, t.At)
+	items, err := Backlog(ctx, pool, cfg, now)
 	if err != nil {
-		t.Err = err
-		d.tickFailed(ctx, cfg, pool, StepLedger, err, t.At)
-		return
+		d.tickFailed(ctx, cfg, pool, StepLedger, err, now)
+		return nil, err
 	}
 	if len(items) == 0 {
 		log.Info("nothing due")
 	}
 	deps := Deps{Pool: pool, Cfg: cfg, Log: d.log, Now: d.clock.Now, Wait: true, By: "daemon"}
-	t.Runs, _ = CatchUp(ctx, deps, items)
-	for _, res := range t.Runs {
+	runs, _ := CatchUp(ctx, deps, items)
+	for _, res := range runs {
 		if !res.Recorded && res.Status != StatusRunning {
 			d.pending = append(d.pending, res)
 		}
 	}
-	if path := cfg.Schedule.MetricsFile; path != "" && len(t.Runs) == 0 {
-		// The chains wrote it after each run; a tick with nothing to do
+	if path := cfg.Schedule.MetricsFile; path != "" && len(runs) == 0 {
+		// The chains wrote it after each run; a pass with nothing to do
 		// still refreshes the backlog figures.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
@@ -249,6 +294,7 @@ func (d *Daemon) tick(ctx context.Context, why string) {
 			log.Warn("metrics not written", "file", path, "error", err)
 		}
 	}
+	return runs, nil
 }
 
 // tickFailed reports a tick that could not even look at its backlog. The

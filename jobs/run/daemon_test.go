@@ -39,7 +39,7 @@ func newEnv(t *testing.T, last time.Time) *env {
 	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
 	t.Setenv("DATABASE_URL", "")
 	e := &env{db: pgtest.New(t), dir: t.TempDir(), logs: &syncBuffer{}}
-	e.log = slog.New(slog.NewTextHandler(e.logs, nil))
+	e.log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", e.logs.String())
@@ -251,6 +251,42 @@ func TestCatchUpAfterPowerCut(t *testing.T) {
 		if !strings.Contains(string(prom), want+"\n") {
 			t.Errorf("metrics lack %q:\n%s", want, prom)
 		}
+	}
+}
+
+// TestTwoTicksAtOnce: with the daily and the monthly time equal, both
+// ticks fire together on the 1st in one daemon; the day and the month run
+// once each, and neither tick waits on the other while holding a
+// database connection (the pool has four).
+func TestTwoTicksAtOnce(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 31, 12, 0))
+	cfg, _ := e.config(t, "ispacct.toml", fmt.Sprintf("[report]\nout_dir = %q\n[schedule]\ndaily = \"03:00\"\nmonthly = \"03:00\"\n",
+		filepath.Join(e.dir, "out")))
+	e.seed(t, run.JobDaily, "2026-10-30")
+	e.seed(t, run.JobMonthly, "2026-09")
+	pool, err := schema.Open(context.Background(), e.db.ConnString, e.db.Loc, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	dm := e.start(t, cfg, clockwork.NewFakeClockAt(berlin(2026, 10, 31, 12, 0)), func(context.Context) (*pgxpool.Pool, error) { return pool, nil }, nil)
+	if tk := dm.next(t); len(tk.Runs) != 0 {
+		t.Fatalf("nothing is due at start, yet it ran %q", names(tk))
+	}
+	dm.advanceTo(t, berlin(2026, 11, 1, 3, 0))
+	var ran []string
+	for tk := dm.next(t); ; {
+		ran = append(ran, names(tk)...)
+		if len(ran) >= 2 {
+			break
+		}
+		tk = dm.next(t)
+	}
+	dm.shutdown(t)
+	t.Logf("ticks that joined the one under way: %d", strings.Count(e.logs.String(), "tick joins the one under way"))
+	want := []string{"daily 2026-10-31 ok", "monthly 2026-10 ok"}
+	if !equal(ran, want) || !equal(e.ledger(t), want) {
+		t.Fatalf("ran %q, ledger %q; want %q", ran, e.ledger(t), want)
 	}
 }
 

@@ -284,7 +284,7 @@ func record(ctx context.Context, deps Deps, res *Result, log *slog.Logger) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	if err := Record(rctx, deps.Pool, res); err != nil {
-		log.Error("ledger: outcome not recorded; it is kept to record later", "status", res.Status, "error", err)
+		log.Error("ledger: outcome not recorded", "status", res.Status, "error", err)
 		return
 	}
 	if path := deps.Cfg.Schedule.MetricsFile; path != "" {
