@@ -88,9 +88,9 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan os.Signal) error {
 		gocron.WithLocation(cfg.Loc),
 		gocron.WithClock(d.clock),
 		gocron.WithDistributedLocker(Locker{Pool: d.pool.Load, Log: d.log}),
-		// A tick ends within grace of the stop (the chain sees to that);
-		// the minute covers recording its outcome.
-		gocron.WithStopTimeout(cfg.Schedule.Grace+time.Minute),
+		// The stop is bounded below, by the grace time in force then (a
+		// reload may change it); gocron's own bound must not cut it short.
+		gocron.WithStopTimeout(24*time.Hour),
 	)
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
@@ -104,7 +104,9 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan os.Signal) error {
 		select {
 		case <-ctx.Done():
 			d.log.Info("stopping: no new runs; a running step may finish", "grace", cfg.Schedule.Grace)
-			sctx, cancel := context.WithTimeout(context.Background(), cfg.Schedule.Grace+2*time.Minute)
+			// A tick ends within grace (the chain sees to that); the rest
+			// covers recording its outcome.
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.Schedule.Grace+time.Minute)
 			err := s.ShutdownWithContext(sctx)
 			cancel()
 			if err != nil {

@@ -130,9 +130,11 @@ type Result struct {
 
 // LandefsResult is what the landefs step did.
 type LandefsResult struct {
-	File                    string `json:"file"`
-	LANs                    int    `json:"lans"`
-	Added, Updated, Removed int
+	File    string `json:"file"`
+	LANs    int    `json:"lans"`
+	Added   int    `json:"added"`
+	Updated int    `json:"updated"`
+	Removed int    `json:"removed"`
 }
 
 // Daily runs the daily chain for a day.
@@ -176,8 +178,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // chain runs the steps under the lock and records the outcome.
 //
 // A cancelled ctx is a stop request: no further step starts, and the
-// running one gets the configured grace to finish before its own context
-// is cancelled (an ingest batch then rolls back; committed ones stay).
+// running one may finish within schedule.grace before its own context is
+// cancelled (an ingest batch then rolls back; committed ones stay).
 func chain(ctx context.Context, deps Deps, job Job, p report.Period) (Result, error) {
 	deps.init()
 	host, _ := os.Hostname()
