@@ -78,6 +78,15 @@ Example:
 			}
 			pool, err := a.db(ctx)
 			if err != nil {
+				if ctx.Err() == nil {
+					// Nobody else would tell the administrator when a timer
+					// runs this: the mail goes out without the database.
+					period := jobrun.LatestDue(a.cfg, job, now).Name()
+					if len(items) == 1 {
+						period = items[0].Name
+					}
+					jobrun.Fail(ctx, jobrun.Deps{Cfg: a.cfg, Log: a.log}, job, period, jobrun.StepDatabase, err)
+				}
 				return err
 			}
 			deps := jobrun.Deps{Pool: pool, Cfg: a.cfg, Log: a.log, Force: force, Wait: wait, By: "command"}

@@ -106,6 +106,14 @@ maildir = "Maildir"
 			t.Errorf("status lacks %q", want)
 		}
 	}
+	// The database cannot be reached: the failure mail goes out all the same.
+	before, _ := os.ReadDir(filepath.Join(dir, "Maildir", "new"))
+	code, out, stderr := ispacct(t, "run", "daily", "--date", "2026-11-18", "--config", cfg, "--db", "host=/nonexistent port=5 dbname=x")
+	after, _ := os.ReadDir(filepath.Join(dir, "Maildir", "new"))
+	if code != exitFailed || len(after) != len(before)+1 {
+		t.Fatalf("database unreachable: exit %d, %d new message(s)\n%s%s", code, len(after)-len(before), out, stderr)
+	}
+
 	var st []jobrun.JobStatus
 	if err := json.Unmarshal([]byte(cmd(0, "status", "--json", "--limit", "2")), &st); err != nil || len(st) != 2 ||
 		len(st[0].Runs) != 2 || st[0].Runs[0].Status != jobrun.StatusPartial || st[0].Runs[1].Sources[0].Rows != 0 {

@@ -81,7 +81,9 @@ func failureMessage(opt Options, f Failure) (*Delivery, *reports.Message) {
 		d.Channel, d.Recipient = ChannelMaildir, opt.Mail.Maildir
 	}
 	d.Period = fmt.Sprintf("%s %s", f.Job, at.UTC().Format(time.RFC3339))
-	d.MessageID = messageID(KindFailure, f.Job, d.Channel, at.UTC().Format("20060102T150405Z"), opt.Host)
+	// The whole second, not messageID's 12-character digest: two failures
+	// of a job ten minutes apart are two messages.
+	d.MessageID = fmt.Sprintf("ispacct.%s.%s.%s.%s@%s", KindFailure, safe(f.Job), d.Channel, at.UTC().Format("20060102T150405Z"), safe(opt.Host))
 	d.Subject = fmt.Sprintf("[ispacct %s] FAILED: %s", opt.Host, f.Job)
 	n := reports.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command}
 	msg := &reports.Message{

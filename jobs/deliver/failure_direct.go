@@ -24,7 +24,9 @@ func NotifyFailureDirect(ctx context.Context, opt Options, f Failure) (string, e
 		return "", fmt.Errorf("failure notice for %s: %w", f.Job, err)
 	}
 	if d.Channel == ChannelMaildir {
-		name := reports.MaildirName(d.CreatedAt.Unix(), "ispacct_failure_"+safe(d.MessageID), opt.Host)
+		// Named after the failure (job and second), so the same notice
+		// sent twice is one message.
+		name := reports.MaildirName(d.CreatedAt.Unix(), "ispacct_failure_"+safe(d.Period), opt.Host)
 		path, _, err := reports.Maildir{Dir: d.Recipient}.Deliver(name, &eml)
 		if err != nil {
 			return "", fmt.Errorf("failure notice for %s into %q: %w", f.Job, d.Recipient, err)

@@ -306,15 +306,10 @@ func (d *Daemon) tickFailed(ctx context.Context, cfg *config.Config, pool *pgxpo
 	if ctx.Err() != nil {
 		return // stopping: the database call was cancelled, nothing failed
 	}
-	host, _ := os.Hostname()
-	end := time.Now()
-	res := Result{Run: Run{Job: JobDaily, Period: LatestDue(cfg, JobDaily, now).Name(), Status: StatusFailed, Step: step,
-		Error: err.Error(), By: "daemon", StartedAt: end, FinishedAt: &end, Host: host, PID: os.Getpid()}}
-	d.log.Error("tick failed", "step", step, "error", err, "job", res.Job, "period", res.Period)
-	notify(ctx, Deps{Pool: pool, Cfg: cfg, Log: d.log}, &res)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := Record(rctx, pool, &res); err != nil {
+	p := LatestDue(cfg, JobDaily, now).Name()
+	d.log.Error("tick failed", "step", step, "error", err, "job", JobDaily, "period", p)
+	res := Fail(ctx, Deps{Pool: pool, Cfg: cfg, Log: d.log, By: "daemon"}, JobDaily, p, step, err)
+	if !res.Recorded {
 		d.pending = append(d.pending, res)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/config"
@@ -53,7 +54,7 @@ func notify(ctx context.Context, deps Deps, res *Result) {
 	if res.FinishedAt != nil {
 		f.At = *res.FinishedAt
 	}
-	opt := deliver.FromConfig(cfg, log)
+	opt := deliver.FromConfig(cfg, deps.Log) // it names the job itself
 	err := errors.New("no database")
 	if deps.Pool != nil {
 		var d *deliver.Delivery
@@ -69,4 +70,25 @@ func notify(ctx context.Context, deps Deps, res *Result) {
 		return
 	}
 	res.Notice = where
+}
+
+// Fail reports a run of job for period that failed before its chain could
+// start (the database cannot be reached, the ledger cannot be read): it
+// mails the administrator (directly when there is no database to hold the
+// outbox) and records the failure if the database takes it.
+func Fail(ctx context.Context, deps Deps, job Job, period, step string, err error) Result {
+	deps.init()
+	host, _ := os.Hostname()
+	end := time.Now()
+	res := Result{Run: Run{Job: job, Period: period, Status: StatusFailed, Step: step, Error: err.Error(), By: deps.By,
+		StartedAt: end, FinishedAt: &end, Host: host, PID: os.Getpid()}}
+	notify(ctx, deps, &res)
+	if deps.Pool != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := Record(rctx, deps.Pool, &res); err != nil {
+			deps.Log.Warn("ledger: failure not recorded", "job", job, "period", period, "error", err)
+		}
+	}
+	return res
 }
