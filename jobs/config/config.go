@@ -37,6 +37,7 @@ type Config struct {
 	Rollup    Rollup    `toml:"rollup"`
 	Retention Retention `toml:"retention"`
 	Mail      Mail      `toml:"mail"`
+	Schedule  Schedule  `toml:"schedule"`
 
 	// Loc is Timezone, loaded.
 	Loc *time.Location `toml:"-"`
@@ -117,6 +118,7 @@ func Default() *Config {
 		Report:   Report{OutDir: "/var/lib/ispacct/archive", RawSheets: true, MonthlyRawASC: true},
 		Netsetup: Netsetup{VLANConfig: "/usr/local/cpe/etc/vlan.config", Parent: "eth1"},
 		Mail:     defaultMail(),
+		Schedule: defaultSchedule(),
 	}
 }
 
@@ -313,6 +315,9 @@ func (c *Config) validate() error {
 				return c.fail(key+".paths", p, "bad glob pattern")
 			}
 		}
+	}
+	if err := c.validateSchedule(); err != nil {
+		return err
 	}
 	return c.validateMail()
 }

@@ -88,3 +88,30 @@ func TestLocalZoneHasAName(t *testing.T) {
 		t.Fatalf("default zone %q, want the host's name for it", c.Loc)
 	}
 }
+
+func TestSchedule(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.toml")
+	os.WriteFile(p, []byte("[schedule]\ndaily = \"23:05\"\nmetrics_file = \"m/ispacct.prom\"\ngrace = \"90s\"\n"), 0o644)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Schedule
+	if s.DailyAt != (TimeOfDay{23, 5}) || s.MonthlyAt != (TimeOfDay{3, 0}) || s.LookbackDays != 7 ||
+		s.Grace.Seconds() != 90 || s.MetricsFile != filepath.Join(dir, "m/ispacct.prom") {
+		t.Fatalf("schedule = %+v", s)
+	}
+	for _, tt := range []struct{ file, want string }{
+		{"[schedule]\ndaily = \"1:30\"\n", `schedule.daily = "1:30": want a 24-hour time`},
+		{"[schedule]\nmonthly = \"25:00\"\n", `schedule.monthly = "25:00"`},
+		{"[schedule]\nlookback_days = 0\n", `schedule.lookback_days = "0": must be between 1 and 400`},
+		{"[schedule]\ngrace = \"-1s\"\n", `schedule.grace = "-1s": must not be negative`},
+		{"[schedule]\nmetrics_file = \"/tmp/x.txt\"\n", `schedule.metrics_file = "/tmp/x.txt": must end in .prom`},
+	} {
+		os.WriteFile(p, []byte(tt.file), 0o644)
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.file, err, tt.want)
+		}
+	}
+}

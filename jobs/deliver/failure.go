@@ -33,28 +33,7 @@ func NotifyFailure(ctx context.Context, pool *pgxpool.Pool, opt Options, f Failu
 	if err := opt.init(); err != nil {
 		return nil, err
 	}
-	if f.At.IsZero() {
-		f.At = opt.Now()
-	}
-	at := f.At.Truncate(time.Second)
-	errText := "(no error given)"
-	if f.Err != nil {
-		errText = f.Err.Error()
-	}
-	d := &Delivery{Kind: KindFailure, Channel: ChannelSMTP, Sender: opt.Mail.From, CreatedAt: at}
-	if opt.Mail.SMTPEnabled() {
-		d.Recipient = strings.Join(opt.Mail.To, ", ")
-	} else {
-		d.Channel, d.Recipient = ChannelMaildir, opt.Mail.Maildir
-	}
-	d.Period = fmt.Sprintf("%s %s", f.Job, at.UTC().Format(time.RFC3339))
-	d.MessageID = messageID(KindFailure, f.Job, d.Channel, at.UTC().Format("20060102T150405Z"), opt.Host)
-	d.Subject = fmt.Sprintf("[ispacct %s] FAILED: %s", opt.Host, f.Job)
-	n := reports.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command}
-	msg := &reports.Message{
-		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: at.In(opt.Loc), MessageID: d.MessageID,
-		Body: n.Text(), Headers: []reports.Header{{Name: "X-Ispacct-Job", Value: safe(f.Job)}},
-	}
+	d, msg := failureMessage(opt, f)
 	rec, err := record(ctx, pool, opt, d, msg)
 	if err != nil {
 		return nil, fmt.Errorf("failure notice for %s: %w", f.Job, err)
@@ -82,4 +61,34 @@ func NotifyFailure(ctx context.Context, pool *pgxpool.Pool, opt Options, f Failu
 		d = cur
 	}
 	return d, nil
+}
+
+// failureMessage renders the notice of f and the outbox row it goes with.
+// opt must be initialised.
+func failureMessage(opt Options, f Failure) (*Delivery, *reports.Message) {
+	if f.At.IsZero() {
+		f.At = opt.Now()
+	}
+	at := f.At.Truncate(time.Second)
+	errText := "(no error given)"
+	if f.Err != nil {
+		errText = f.Err.Error()
+	}
+	d := &Delivery{Kind: KindFailure, Channel: ChannelSMTP, Sender: opt.Mail.From, CreatedAt: at}
+	if opt.Mail.SMTPEnabled() {
+		d.Recipient = strings.Join(opt.Mail.To, ", ")
+	} else {
+		d.Channel, d.Recipient = ChannelMaildir, opt.Mail.Maildir
+	}
+	d.Period = fmt.Sprintf("%s %s", f.Job, at.UTC().Format(time.RFC3339))
+	// The whole second, not messageID's 12-character digest: two failures
+	// of a job ten minutes apart are two messages.
+	d.MessageID = fmt.Sprintf("ispacct.%s.%s.%s.%s@%s", KindFailure, safe(f.Job), d.Channel, at.UTC().Format("20060102T150405Z"), safe(opt.Host))
+	d.Subject = fmt.Sprintf("[ispacct %s] FAILED: %s", opt.Host, f.Job)
+	n := reports.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command}
+	msg := &reports.Message{
+		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: at.In(opt.Loc), MessageID: d.MessageID,
+		Body: n.Text(), Headers: []reports.Header{{Name: "X-Ispacct-Job", Value: safe(f.Job)}},
+	}
+	return d, msg
 }

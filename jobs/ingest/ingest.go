@@ -122,6 +122,11 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 			return res, err
 		}
 	}
+	// A cancel can end a file between two batches without an error; the
+	// run is still not done.
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
+	}
 	if md, ok := dec.(*mailDecoder); ok {
 		res.Ignored = md.log.Stats().Ignored
 	}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/jobs/config"
+	jobrun "github.com/ispacct/ispacct/jobs/run"
+	"github.com/ispacct/ispacct/schema"
+)
+
+func init() {
+	register(&command{
+		name:    "daemon",
+		args:    "",
+		summary: "run the daily and monthly chains on schedule, and catch up what was missed",
+		help: `Runs until stopped: the daily chain ('ispacct run daily') every night at
+schedule.daily for yesterday, the monthly chain on the 1st at
+schedule.monthly for last month, in the configured time zone. At start and
+at every one of those times it first runs every period that is due and has
+not finished (the box was off, a run failed), oldest first, up to
+schedule.lookback_days back. A period that finished is never run twice,
+even with several daemons on one database. Between runs it retries what
+waits in the outbox.
+
+SIGTERM or SIGINT: no new run starts; a running step may finish for
+schedule.grace, then it is cancelled (its open batch rolls back), and the
+daemon exits 0. SIGHUP reads the configuration again and reschedules.
+Logs go to stderr, one line per event ('ispacct status' shows the runs).
+
+Example:
+  ispacct daemon --config /etc/ispacct/ispacct.toml`,
+		setup: func(fs *flag.FlagSet, a *app) {},
+		run: func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			d := jobrun.NewDaemon(jobrun.DaemonOptions{
+				Config: a.cfg,
+				Log:    a.log,
+				Open:   a.reopen,
+				Reload: func() (*config.Config, error) { return config.Load(a.configPath) },
+			})
+			return d.Run(ctx, hup)
+		},
+	})
+}
+
+// reopen is the database for the daemon's next tick: opened on first use,
+// and, if it is the private cluster, started again should it have stopped.
+func (a *app) reopen(ctx context.Context) (*pgxpool.Pool, error) {
+	if a.pool == nil {
+		return a.db(ctx)
+	}
+	c := a.cluster()
+	t, err := schema.ChooseTarget(a.dbURL, a.cfg.Database.URL, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Ensure(ctx, c); err != nil {
+		return nil, err
+	}
+	return a.pool, nil
+}

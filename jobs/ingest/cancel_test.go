@@ -1,0 +1,59 @@
+package ingest_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+// TestIngestCancelled: a run cancelled between batches says so (it must
+// not look done), keeps what it committed, and the next run loads the
+// rest, every line once.
+func TestIngestCancelled(t *testing.T) {
+	db := pgtest.New(t)
+	path := filepath.Join(t.TempDir(), "access.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	const n = 80000
+	for i := range n {
+		fmt.Fprintf(w, "%d.000 5 10.4.24.%d TCP_MISS/200 %d GET http://x.example/%d - HIER_NONE/- text/html\n", 1795215541+i/10, 2+i%250, 1000+i, i)
+	}
+	w.Flush()
+	f.Close()
+	src := ingest.Source{Name: "squid", Format: "squid", Files: []string{path}}
+	opt := ingest.Options{Loc: db.Loc, Log: nopLog, BatchBytes: 32 << 10}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil && count(t, db, `SELECT count(*) FROM proxy`) == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		cancel()
+	}()
+	res, err := ingest.Run(ctx, db.Pool, src, opt)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled run returned %v (%d rows): want context.Canceled", err, res.Rows)
+	}
+	first := count(t, db, `SELECT count(*) FROM proxy`)
+	if first == 0 || first >= n {
+		t.Fatalf("the cancel did not fall into the load: %d of %d rows", first, n)
+	}
+	if _, err := ingest.Run(context.Background(), db.Pool, src, opt); err != nil {
+		t.Fatal(err)
+	}
+	if rows, sizes := count(t, db, `SELECT count(*) FROM proxy`), count(t, db, `SELECT count(DISTINCT size) FROM proxy`); rows != n || sizes != n {
+		t.Fatalf("after the cancelled run (%d rows) and a full one: %d rows, %d distinct; want %d once each", first, rows, sizes, n)
+	}
+}

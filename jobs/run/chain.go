@@ -1,0 +1,175 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ispacct/ispacct/jobs/deliver"
+	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/jobs/report"
+	"github.com/ispacct/ispacct/jobs/rollup"
+	"github.com/ispacct/ispacct/netsetup"
+)
+
+// chainRun is one chain under way: the steps fill in its result. A step
+// returns an error only for a failure that ends the run; what it had to
+// leave out (an unreadable file, a message that waits) makes the run
+// partial instead.
+type chainRun struct {
+	deps Deps
+	p    report.Period
+	res  *Result
+	log  *slog.Logger // the chain's own lines: job, period, run
+	// jobLog is for the jobs the steps call, which name their period.
+	jobLog *slog.Logger
+}
+
+func (c *chainRun) skip(step, why string) {
+	if c.res.Skipped == nil {
+		c.res.Skipped = map[string]string{}
+	}
+	c.res.Skipped[step] = why
+	c.log.Info("step skipped", "step", step, "why", why)
+}
+
+func (c *chainRun) partial(step, why string) {
+	c.res.Partial = append(c.res.Partial, why)
+	c.log.Warn("step partly done", "step", step, "why", why)
+}
+
+// landefs makes the LAN names follow vlan.config before ingest assigns
+// clients to LANs, so a renamed or added VLAN needs no separate step.
+func (c *chainRun) landefs(ctx context.Context) error {
+	cfg := c.deps.Cfg
+	path := cfg.Netsetup.VLANConfig
+	vlans, err := netsetup.ReadConfig(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.skip(StepLandefs, fmt.Sprintf("no vlan.config at %q: LAN names stay as they are", path))
+		return nil
+	}
+	if err != nil {
+		c.partial(StepLandefs, fmt.Sprintf("LAN names not synced: %v", err))
+		return nil
+	}
+	plan, err := netsetup.NewPlan(cfg.Netsetup.Parent, vlans)
+	if err != nil {
+		c.partial(StepLandefs, fmt.Sprintf("LAN names not synced from %q: %v", path, err))
+		return nil
+	}
+	r := LandefsResult{File: path, LANs: len(plan.CustomerLANs())}
+	err = pgx.BeginFunc(ctx, c.deps.Pool, func(tx pgx.Tx) error {
+		var err error
+		r.Added, r.Updated, r.Removed, err = netsetup.SyncLandefs(ctx, tx, plan)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sync landefs from %q: %w", path, err)
+	}
+	c.res.Landefs = &r
+	c.log.Info("landefs synced", "file", path, "lans", r.LANs, "added", r.Added, "updated", r.Updated, "removed", r.Removed)
+	return nil
+}
+
+// ingest loads every configured source. It waits for a manual ingest of
+// the same table rather than failing.
+func (c *chainRun) ingest(ctx context.Context) error {
+	cfg := c.deps.Cfg
+	if len(cfg.Sources) == 0 {
+		c.skip(StepIngest, "no [[source]] configured")
+		return nil
+	}
+	now := c.deps.Now()
+	opt := ingest.Options{
+		Loc:        cfg.Loc,
+		NotBefore:  now.AddDate(0, 0, -cfg.Ingest.MaxAgeDays),
+		NotAfter:   now.Add(time.Duration(cfg.Ingest.FutureMinutes) * time.Minute),
+		Wait:       true,
+		BatchBytes: cfg.Ingest.BatchKB << 10,
+		Progress:   c.deps.Progress,
+		Log:        c.jobLog,
+	}
+	for _, s := range cfg.Sources {
+		files, err := ingest.Expand(s.Paths)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		r, err := ingest.Run(ctx, c.deps.Pool, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost}, opt)
+		if r != nil {
+			c.res.Ingest = append(c.res.Ingest, r)
+			c.res.Sources = append(c.res.Sources, SourceRun{Source: s.Name, Files: r.Files, Lines: r.Lines,
+				Rows: r.Rows, Rejects: r.Rejects, FileErrors: len(r.FileErrors)})
+			c.res.Rows += r.Rows
+			c.res.Rejects += r.Rejects
+		}
+		if err != nil {
+			return fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		for _, fe := range r.FileErrors {
+			c.partial(StepIngest, fmt.Sprintf("%s: %s not read from offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))
+		}
+		if r.Lines > 0 && float64(r.Rejects)/float64(r.Lines) > cfg.Ingest.RejectThreshold {
+			c.partial(StepIngest, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",
+				s.Name, r.Rejects, r.Lines, 100*cfg.Ingest.RejectThreshold))
+		}
+	}
+	return nil
+}
+
+// rollup recomputes the days ingest touched (this run's and any left over).
+func (c *chainRun) rollup(ctx context.Context) error {
+	cfg := c.deps.Cfg
+	r, err := rollup.Run(ctx, c.deps.Pool, time.Time{}, time.Time{},
+		rollup.Options{Loc: cfg.Loc, LocalDomains: cfg.Rollup.LocalDomains, Log: c.jobLog})
+	if err != nil {
+		return err
+	}
+	c.res.Rollup = r
+	return nil
+}
+
+// archive builds the period's archive afresh: rows may have arrived since
+// an earlier build, and the same rows give the same bytes.
+func (c *chainRun) archive(ctx context.Context) error {
+	cfg := c.deps.Cfg
+	r, err := report.Build(ctx, c.deps.Pool, c.p, report.Options{Loc: cfg.Loc, OutDir: cfg.Report.OutDir, Log: c.jobLog})
+	if err != nil {
+		return err
+	}
+	c.res.Archive = r
+	return nil
+}
+
+// deliver queues the archive (once per period and channel) and sends what
+// is due in the outbox.
+func (c *chainRun) deliver(ctx context.Context) error {
+	cfg := c.deps.Cfg
+	if !cfg.Mail.SMTPEnabled() && !cfg.Mail.MaildirEnabled() {
+		c.skip(StepDeliver, "no delivery configured (mail.smtp.host or mail.maildir)")
+		return nil
+	}
+	opt := deliver.FromConfig(cfg, c.jobLog)
+	opt.Wait = true
+	r, err := deliver.Run(ctx, c.deps.Pool, []report.Period{c.p}, opt)
+	c.res.Deliver = r
+	if err != nil {
+		return err
+	}
+	for _, d := range r.Sent {
+		if d.Kind == deliver.KindArchive && d.Period == c.p.Name() {
+			c.res.Deliveries++
+		}
+	}
+	for _, d := range r.Waiting {
+		if d.Kind == deliver.KindArchive && d.Period == c.p.Name() {
+			c.partial(StepDeliver, fmt.Sprintf("message #%d by %s to %s waits in the outbox (%s): %s",
+				d.ID, d.Channel, d.Recipient, d.Status, d.LastError))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package run_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ispacct/ispacct/jobs/report"
+	"github.com/ispacct/ispacct/jobs/run"
+)
+
+// TestStopLetsTheStepFinish: a stop request while ingest runs lets it
+// finish within the grace time (every line is loaded), starts no further
+// step, records the run as interrupted and mails nobody.
+func TestStopLetsTheStepFinish(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 27, 12, 0))
+	md := filepath.Join(e.dir, "Maildir")
+	cfg, _ := e.config(t, "ispacct.toml", fmt.Sprintf("[ingest]\nbatch_kb = 256\n[mail]\nmaildir = %q\n[schedule]\ngrace = \"30s\"\n", md))
+	f, err := os.Create(filepath.Join(e.dir, "access.log.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	const n = 150000
+	start := berlin(2026, 10, 26, 0, 0).Unix()
+	for i := range n {
+		fmt.Fprintf(w, "%d.000 5 10.4.24.%d TCP_MISS/200 %d GET http://x.example/%d - HIER_NONE/- text/html\n", start+int64(i/4), 2+i%250, 10000+i, i)
+	}
+	w.Flush()
+	f.Close()
+
+	ctx, stop := context.WithCancel(context.Background())
+	go func() {
+		// Stop once the first batch is in.
+		for ctx.Err() == nil {
+			var rows int64
+			e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM proxy`).Scan(&rows)
+			if rows > 0 {
+				stop()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	deps := run.Deps{Pool: e.db.Pool, Cfg: cfg, Log: e.log, Now: func() time.Time { return berlin(2026, 10, 28, 12, 0) }}
+	res, err := run.Daily(ctx, deps, report.Day(berlin(2026, 10, 27, 0, 0), cfg.Loc))
+	stop()
+	if err == nil || !res.Interrupted || res.Step != run.StepRollup || !strings.Contains(res.Error, "interrupted by a stop request") {
+		t.Fatalf("want the run interrupted before rollup: %v %+v", err, res.Run)
+	}
+	var rows int64
+	e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM proxy`).Scan(&rows)
+	if rows != n+5 || res.Rows != n+5 {
+		t.Fatalf("the ingest under way must finish: %d rows in the table, %d in the result, want %d", rows, res.Rows, n+5)
+	}
+	if got := e.ledger(t); !equal(got, []string{"daily 2026-10-27 failed/rollup"}) {
+		t.Fatalf("ledger: %q", got)
+	}
+	if _, err := os.Stat(md); !os.IsNotExist(err) {
+		t.Errorf("a stop is no failure to mail: %v", err)
+	}
+}
