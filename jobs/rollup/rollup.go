@@ -104,6 +104,18 @@ func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt
 		opt.Log.Info("rollup skipped: the day's raw rows are past retention, its aggregates are kept as they are", "table", table, "day", date)
 		return nil
 	}
+	// The day's rows are read from its partition by name, so the planner
+	// sees that partition's statistics alone, whatever the history. A day
+	// without a partition has no rows: the parent gives none, quickly.
+	src := schema.PartitionName(table, day)
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, src).Scan(&exists); err != nil {
+		return fmt.Errorf("rollup %s %s: %w", table, date, err)
+	}
+	if !exists {
+		src = table
+	}
+	from := pgx.Identifier{src}.Sanitize()
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Mark the day clean first: the row lock waits for an ingest that
 		// is adding rows to this day, and an ingest that commits after
@@ -113,6 +125,7 @@ func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt
 			return err
 		}
 		for _, st := range sts {
+			st = strings.ReplaceAll(st, "{{day_rows}}", from)
 			if _, err := tx.Exec(ctx, st, args[:maxParam(st)]...); err != nil {
 				return err
 			}

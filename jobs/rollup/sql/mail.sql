@@ -10,7 +10,7 @@ WITH rows AS (
     SELECT coalesce(queue_id, '') || '/' || coalesce(msgid, '') AS msg,
            lower(coalesce(m_to, '')) AS rcpt, lower(coalesce(nullif(m_from, ''), '<>')) AS sender,
            coalesce(m_size, 0) AS size, m_status, m_mailer
-    FROM mta WHERE zeit >= $2 AND zeit < $3
+    FROM {{day_rows}} WHERE zeit >= $2 AND zeit < $3
 ), sides AS (
     SELECT 'in' AS direction, rcpt AS mailbox, * FROM rows
     WHERE CASE WHEN cardinality($4::text[]) > 0 THEN split_part(rcpt, '@', 2) = ANY ($4::text[])

@@ -1,5 +1,6 @@
--- $1 day, $2 its first instant, $3 the next day's: the bounds prune the
--- scan to the day's partition, so the cost does not grow with history.
+-- $1 day, $2 its first instant, $3 the next day's. {{day_rows}} is the
+-- day's partition itself: the cost, and the plan, do not depend on the
+-- history in the database.
 DELETE FROM agg_proxy_lan WHERE day = $1;
 INSERT INTO agg_proxy_lan
 SELECT $1::date, lan_name,
@@ -21,7 +22,7 @@ FROM (
            (status LIKE '%MISS%' OR status LIKE 'TCP_REFRESH_MODIFIED%') AS miss,
            status LIKE '%DENIED%' AS denied,
            left(split_part(status, '/', 2), 1) AS class
-    FROM proxy WHERE zeit >= $2 AND zeit < $3
+    FROM {{day_rows}} WHERE zeit >= $2 AND zeit < $3
 ) p
 GROUP BY lan_name;
 
@@ -38,6 +39,6 @@ FROM (
         -- CONNECT host:port
         ELSE split_part(url, ':', 1)
     END) AS host
-    FROM proxy WHERE zeit >= $2 AND zeit < $3
+    FROM {{day_rows}} WHERE zeit >= $2 AND zeit < $3
 ) p
 GROUP BY lan_name, host;
