@@ -89,7 +89,9 @@ func (c *Cluster) baseDir() (string, error) {
 		return "", err
 	}
 	base := filepath.Join(abs, "pg")
-	if os.Geteuid() != 0 || reachableByOthers(abs) {
+	// The state folder itself is ispacct's and is made searchable when the
+	// cluster starts; the folders above it are not ours to change.
+	if os.Geteuid() != 0 || reachableByOthers(filepath.Dir(abs)) {
 		return base, nil
 	}
 	sum := sha256.Sum256([]byte(abs))
@@ -190,6 +192,17 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	defer unlock()
 	if _, running := postmasterPID(data); running { // started while we waited
 		return conn, nil
+	}
+	if cred != nil {
+		// The postgres user must pass through the folder holding the
+		// cluster (the state folder, or /var/lib/ispacct): ours, so it is
+		// made searchable, not readable, by others.
+		holder := filepath.Dir(base)
+		if fi, err := os.Stat(holder); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(holder, fi.Mode().Perm()|0o011); err != nil {
+				return "", fmt.Errorf("private database: let the postgres user through %q: %w", holder, err)
+			}
+		}
 	}
 	for _, d := range []string{base, sock} {
 		if err := os.MkdirAll(d, 0o700); err != nil {

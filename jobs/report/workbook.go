@@ -25,7 +25,9 @@ const Unassigned = "unassigned"
 // raw rows, when asked) and writes it to w.
 func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, w io.Writer) error {
 	if opt.TmpDir != "" {
-		if err := os.MkdirAll(opt.TmpDir, 0o700); err != nil {
+		// 0755: MkdirAll gives its mode to parents it creates too, and the
+		// state folder must stay passable for the private database.
+		if err := os.MkdirAll(opt.TmpDir, 0o755); err != nil {
 			return err
 		}
 	}
