@@ -17,15 +17,28 @@ func splitField(b []byte, tabs bool) (field, rest []byte) {
 		i++
 	}
 	b = b[i:]
-	// IndexByte is vectorised: over a byte loop it nearly halves the time
-	// of a Squid line, whose URL is most of it.
-	j := bytes.IndexByte(b, ' ')
+	// Most fields are short and a byte loop ends them soonest; a long one
+	// (a URL) goes on with the vectorised IndexByte, which over a byte
+	// loop halves the time of a Squid line.
+	const short = 24
+	n := min(len(b), short)
+	for j := 0; j < n; j++ {
+		if c := b[j]; c == ' ' || c == '\t' {
+			return b[:j], b[j:]
+		}
+	}
+	if len(b) == n {
+		return b, b[n:]
+	}
+	j := bytes.IndexByte(b[n:], ' ')
 	if j < 0 {
 		j = len(b)
+	} else {
+		j += n
 	}
 	if tabs {
-		if k := bytes.IndexByte(b[:j], '\t'); k >= 0 {
-			j = k
+		if k := bytes.IndexByte(b[n:j], '\t'); k >= 0 {
+			j = n + k
 		}
 	}
 	return b[:j], b[j:]
