@@ -173,11 +173,11 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 		return "", err
 	}
 	conn, _ := c.ConnString()
-	if _, running := postmasterPID(data); running {
-		return conn, nil
-	}
 	bin, err := BinDir()
 	if err != nil {
+		if _, running := postmasterPID(data); running {
+			return conn, nil // a cluster someone else started; its binaries are not ours to find
+		}
 		return "", err
 	}
 	cred, err := serverCredential()
@@ -185,13 +185,16 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 		return "", err
 	}
 	base := filepath.Dir(data)
+	// Everything below is under the lock, the check whether it runs too:
+	// another process may have started the server but not yet created the
+	// database, and must not be taken as done.
 	unlock, err := lockFile(filepath.Join(filepath.Dir(base), "pg.lock"))
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	if _, running := postmasterPID(data); running { // started while we waited
-		return conn, nil
+	if _, running := postmasterPID(data); running {
+		return conn, createDatabase(ctx, sock)
 	}
 	if cred != nil {
 		// The postgres user must pass through the folder holding the
