@@ -59,28 +59,6 @@ Example:
 	})
 }
 
-// periodFlags reads --from, --to and --period.
-func periodFlags(a *app, from, to, period string) ([]report.Period, error) {
-	if from == "" {
-		return nil, usagef("--from is required")
-	}
-	f, err := report.ParseDate(from, a.cfg.Loc)
-	if err != nil {
-		return nil, usagef("--from: %v", err)
-	}
-	t := f
-	if to != "" {
-		if t, err = report.ParseDate(to, a.cfg.Loc); err != nil {
-			return nil, usagef("--to: %v", err)
-		}
-	}
-	ps, err := report.Periods(period, f, t, a.cfg.Loc)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	return ps, nil
-}
-
 func runDeliver(ctx context.Context, a *app, periods []report.Period, wait, again bool) error {
 	opt := deliver.FromConfig(a.cfg, a.log)
 	opt.Wait = wait

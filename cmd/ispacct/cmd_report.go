@@ -33,13 +33,9 @@ Example:
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
 			}
-			f, t, err := dateRange(a, from, to)
+			periods, err := periodFlags(a, from, to, period)
 			if err != nil {
 				return err
-			}
-			periods, err := report.Periods(period, f, t, a.cfg.Loc)
-			if err != nil {
-				return usagef("%v", err)
 			}
 			pool, err := a.db(ctx)
 			if err != nil {

@@ -26,3 +26,16 @@ func dateRange(a *app, from, to string) (time.Time, time.Time, error) {
 	}
 	return f, t, nil
 }
+
+// periodFlags reads --from, --to and --period into the periods they name.
+func periodFlags(a *app, from, to, period string) ([]report.Period, error) {
+	f, t, err := dateRange(a, from, to)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := report.Periods(period, f, t, a.cfg.Loc)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return ps, nil
+}
