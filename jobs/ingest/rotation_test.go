@@ -54,22 +54,6 @@ func ingestGlob(t *testing.T, db *pgtest.DB, glob string) *ingest.Result {
 	return run(t, db, files...)
 }
 
-func compressGzip(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(data)
-	zw.Close()
-	if err := os.WriteFile(to, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(from)
-}
-
 // rotate does what logrotate does with "rotate 5, compress, delaycompress":
 // shift the .N.gz files up, compress .1 to .2.gz, rename the live file to
 // .1 and start a new, empty live file.
@@ -81,7 +65,7 @@ func rotate(t *testing.T, live string) {
 		}
 	}
 	if _, err := os.Stat(live + ".1"); err == nil {
-		compressGzip(t, live+".1", live+".2.gz")
+		gzipFile(t, live+".1", live+".2.gz")
 	}
 	if err := os.Rename(live, live+".1"); err != nil {
 		t.Fatal(err)
@@ -146,7 +130,7 @@ func TestRotationCopytruncate(t *testing.T) {
 		}
 		data, _ := os.ReadFile(live)
 		os.WriteFile(live+".1", data, 0o644)
-		compressGzip(t, live+".1", live+".1.gz")
+		gzipFile(t, live+".1", live+".1.gz")
 		os.Truncate(live, 0)
 		appendFile(t, live, s.lines(25))
 		ingestGlob(t, db, live+"*")
