@@ -1,26 +1,10 @@
 package parsers
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
-// ParseError is a rejected line: where it was and why. Parsers return it
-// for a line they cannot turn into a record; the stream goes on.
-type ParseError struct {
-	File   string // source file, as the caller named it
-	Line   int64  // 1-based line number
-	Offset int64  // byte offset of the line's start
-	Reason string // short, stable, lower-case reason ("bad timestamp")
-	Raw    []byte // the raw line, as read
-}
-
-func (e *ParseError) Error() string {
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
-}
-
-// reject is a parse failure without a position; the caller adds file, line
-// and raw bytes when it turns it into a ParseError.
+// reject is why a line could not be parsed: a short, stable, lower-case
+// reason ("bad timestamp"). The caller knows the file, line and raw bytes
+// and records them with it (ingest: the rejects table).
 type reject string
 
 func (r reject) Error() string { return string(r) }

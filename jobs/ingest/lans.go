@@ -14,7 +14,6 @@ import (
 // length, and the most specific one wins.
 type LANs struct {
 	t bart.Table[string]
-	n int
 }
 
 // LoadLANs reads landefs.
@@ -32,7 +31,6 @@ func LoadLANs(ctx context.Context, pool *pgxpool.Pool) (*LANs, error) {
 			return nil, fmt.Errorf("read landefs: %w", err)
 		}
 		l.t.Insert(p.Masked(), name)
-		l.n++
 	}
 	return l, rows.Err()
 }
@@ -41,6 +39,3 @@ func LoadLANs(ctx context.Context, pool *pgxpool.Pool) (*LANs, error) {
 func (l *LANs) Lookup(a netip.Addr) (string, bool) {
 	return l.t.Lookup(a.Unmap())
 }
-
-// Len is the number of prefixes.
-func (l *LANs) Len() int { return l.n }
