@@ -38,27 +38,23 @@ const contentTypes = "[Content_Types].xml"
 
 var typeElem = regexp.MustCompile(`<(Default|Override) [^>]*(?:/>|></(?:Default|Override)>)`)
 
+// sortContentTypes puts the elements in order; what stands between them
+// stays where it is.
 func sortContentTypes(b []byte) []byte {
-	elems := typeElem.FindAll(b, -1)
-	if len(elems) == 0 {
-		return b
+	locs := typeElem.FindAllIndex(b, -1)
+	elems := make([][]byte, len(locs))
+	for i, l := range locs {
+		elems[i] = b[l[0]:l[1]]
 	}
-	first := typeElem.FindIndex(b)
-	last := typeElem.FindAllIndex(b, -1)
-	end := last[len(last)-1][1]
-	sorted := make([][]byte, len(elems))
-	copy(sorted, elems)
-	sort.Slice(sorted, func(i, j int) bool { return bytes.Compare(sorted[i], sorted[j]) < 0 })
+	sort.Slice(elems, func(i, j int) bool { return bytes.Compare(elems[i], elems[j]) < 0 })
 	var out bytes.Buffer
-	out.Write(b[:first[0]])
-	// Only the elements are reordered; anything between them stays put.
-	prev := first[0]
-	for i, loc := range last {
-		out.Write(b[prev:loc[0]])
-		out.Write(sorted[i])
-		prev = loc[1]
+	prev := 0
+	for i, l := range locs {
+		out.Write(b[prev:l[0]])
+		out.Write(elems[i])
+		prev = l[1]
 	}
-	out.Write(b[end:])
+	out.Write(b[prev:])
 	return out.Bytes()
 }
 
@@ -155,14 +151,18 @@ func (s *sizeWriter) Write(p []byte) (int, error) { *s += sizeWriter(len(p)); re
 func (z *spoolZip) finish() error {
 	if t := z.types; t != nil {
 		z.types = nil
-		w, err := z.Create(contentTypes + "\x00")
+		e, w, err := newSpoolEntry(z.dir, contentTypes)
 		if err != nil {
 			return err
 		}
 		if _, err := w.Write(sortContentTypes(t.Bytes())); err != nil {
 			return err
 		}
-		z.cur.name = contentTypes
+		sp, err := e.close()
+		z.entries = append(z.entries, sp)
+		if err != nil {
+			return err
+		}
 	}
 	e := z.cur
 	if e == nil {
