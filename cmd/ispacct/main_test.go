@@ -293,3 +293,38 @@ func TestParse(t *testing.T) {
 		t.Fatalf("unknown format: exit %d %q", code, stderr)
 	}
 }
+
+// TestRejectsAndMaintain: rejects are listed with file, line, reason and
+// raw text; the retention dry run says what it would remove and removes
+// nothing.
+func TestRejectsAndMaintain(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	log := filepath.Join(dir, "access.log")
+	os.WriteFile(log, []byte("1795215541.000 1 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -\nnot a squid line\n"), 0o644)
+	cfg := filepath.Join(dir, "ispacct.toml")
+	os.WriteFile(cfg, []byte("[ingest]\nmax_age_days = 100000\nreject_threshold = 1.0\n[retention]\nraw_days = 1\n"), 0o644)
+	base := []string{"--config", cfg, "--db", db.ConnString}
+	if code, out, stderr := ispacct(t, append([]string{"ingest", "--format", "squid", log}, base...)...); code != 0 {
+		t.Fatalf("ingest: %d %s%s", code, out, stderr)
+	}
+	today := time.Now().In(pgtest.Berlin).Format("2006-01-02")
+	code, out, _ := ispacct(t, append([]string{"rejects", "--from", today, "--json"}, base...)...)
+	var list []rejectRow
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
+		t.Fatalf("rejects: exit %d, %v\n%s", code, err, out)
+	}
+	if r := list[0]; r.Path != log || r.Line != 2 || r.Reason != "bad timestamp" || r.Raw != "not a squid line" {
+		t.Fatalf("reject %+v", r)
+	}
+	code, out, _ = ispacct(t, append([]string{"maintain", "--dry-run"}, base...)...)
+	if code != 0 || !strings.Contains(out, "would remove 1 partition(s)") || !strings.Contains(out, "proxy_p20261120") {
+		t.Fatalf("maintain --dry-run: exit %d\n%s", code, out)
+	}
+	var n int
+	db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM proxy`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("the dry run removed rows: %d left", n)
+	}
+}
