@@ -193,17 +193,23 @@ func (a *app) cluster() *schema.Cluster {
 	return &schema.Cluster{StateDir: a.cfg.StateDir, Log: a.log}
 }
 
+// target picks the server and starts the private cluster when it is the one.
+func (a *app) target(ctx context.Context) (schema.Target, error) {
+	c := a.cluster()
+	t, err := schema.ChooseTarget(a.dbURL, a.cfg.Database.URL, c)
+	if err != nil {
+		return t, err
+	}
+	return t, t.Ensure(ctx, c)
+}
+
 // db opens the database, starting the private cluster when it is the one.
 func (a *app) db(ctx context.Context) (*pgxpool.Pool, error) {
 	if a.pool != nil {
 		return a.pool, nil
 	}
-	c := a.cluster()
-	t, err := schema.ChooseTarget(a.dbURL, a.cfg.Database.URL, c)
+	t, err := a.target(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := t.Ensure(ctx, c); err != nil {
 		return nil, err
 	}
 	pool, err := schema.Open(ctx, t.ConnString, a.cfg.Loc, a.log)

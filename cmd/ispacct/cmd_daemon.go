@@ -11,7 +11,6 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/config"
 	jobrun "github.com/ispacct/ispacct/jobs/run"
-	"github.com/ispacct/ispacct/schema"
 )
 
 func init() {
@@ -60,12 +59,7 @@ func (a *app) reopen(ctx context.Context) (*pgxpool.Pool, error) {
 	if a.pool == nil {
 		return a.db(ctx)
 	}
-	c := a.cluster()
-	t, err := schema.ChooseTarget(a.dbURL, a.cfg.Database.URL, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Ensure(ctx, c); err != nil {
+	if _, err := a.target(ctx); err != nil {
 		return nil, err
 	}
 	return a.pool, nil
