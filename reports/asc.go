@@ -25,10 +25,10 @@ const (
 // with its offset, fractional seconds only as far as they are not zero.
 const TimeLayout = "2006-01-02T15:04:05.999999-07:00"
 
-// AppendField appends b escaped as PostgreSQL's COPY text format with
+// appendField appends b escaped as PostgreSQL's COPY text format with
 // DELIMITER '|' does: backslash, '|', CR and LF get a backslash. An empty
 // field reads back as NULL (NULL ”).
-func AppendField(dst, b []byte) []byte {
+func appendField(dst, b []byte) []byte {
 	for _, c := range b {
 		switch c {
 		case '\\', '|':
@@ -58,7 +58,7 @@ func NewASC(w io.Writer, loc *time.Location, header string) (*ASC, error) {
 	return a, err
 }
 
-func (a *ASC) text(b []byte) { a.line = AppendField(a.line, b); a.line = append(a.line, '|') }
+func (a *ASC) text(b []byte) { a.line = appendField(a.line, b); a.line = append(a.line, '|') }
 func (a *ASC) addr(ip netip.Addr) {
 	if ip.IsValid() {
 		a.line = ip.AppendTo(a.line)

@@ -18,8 +18,7 @@ import (
 // one byte slice: no per-row interface values, no per-field allocations.
 // Text fields must already be valid UTF-8 without NUL (the parsers' rule).
 type CopyBuffer struct {
-	buf  []byte
-	rows int
+	buf []byte
 }
 
 var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
@@ -30,7 +29,6 @@ const pgEpoch = 946684800 * 1_000_000
 // Reset empties the buffer and writes the COPY header.
 func (c *CopyBuffer) Reset() {
 	c.buf = append(c.buf[:0], copyHeader...)
-	c.rows = 0
 }
 
 // Row starts a row of n fields.
@@ -39,11 +37,7 @@ func (c *CopyBuffer) Row(n int) {
 		c.Reset()
 	}
 	c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(n))
-	c.rows++
 }
-
-// Rows is the number of rows started since Reset.
-func (c *CopyBuffer) Rows() int { return c.rows }
 
 // Len is the encoded size so far.
 func (c *CopyBuffer) Len() int { return len(c.buf) }
