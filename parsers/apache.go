@@ -46,11 +46,16 @@ const (
 //
 // An Apache is not safe for concurrent use.
 type Apache struct {
-	format    ApacheFormat
-	vhost     []byte
-	lt        lineText
+	format ApacheFormat
+	vhost  []byte
+	lt     lineText
+	ts     clfCache
+	// backslash says the line holds a '\\': only then may fields need
+	// unescaping.
 	backslash bool
-	ts        clfCache
+	// noQuick makes Parse take the general rule for every field; tests
+	// check that the quick paths give the same records.
+	noQuick bool
 }
 
 // NewApache returns a parser for format. vhost names the virtual host of
@@ -68,60 +73,36 @@ var (
 
 // Parse fills rec from one line. The error, if any, is the reject reason;
 // rec's slices are valid until the next call.
+//
+// Each field has a quick path for the way Apache writes it (one space
+// before it, "- -" for no ident and user, a three-digit status, "-" for
+// no referer) and falls back to the general rule for anything else, so
+// both give the same record.
 func (p *Apache) Parse(line []byte, rec *HTTP) error {
-	p.backslash = p.lt.reset(line)
-	// One look for a tab in the whole line spares a look in every field.
-	tabs := bytes.IndexByte(line, '\t') >= 0
-	nextField := func(b []byte) ([]byte, []byte) { return splitField(b, tabs) }
+	p.lt.reset(line)
+	p.backslash = bytes.IndexByte(line, '\\') >= 0
 	rest := line
-	var f []byte
+	var err error
 	rec.URL, rec.Port = p.vhost, 0
 	if p.format == ApacheVHostCombined {
-		f, rest = nextField(rest)
-		i := bytes.LastIndexByte(f, ':')
-		if i <= 0 {
-			return reject("bad virtual host")
+		if rest, err = p.virtualHost(rest, rec); err != nil {
+			return err
 		}
-		port, ok := parseUint(f[i+1:])
-		if !ok || port > 65535 {
-			return reject("bad virtual host")
-		}
-		rec.URL, rec.Port = p.lt.field(f[:i]), uint16(port)
 	}
-
-	f, rest = nextField(rest)
+	if len(rest) > 0 && rest[0] == ' ' && !p.noQuick {
+		rest = rest[1:] // after %v:%p
+	}
+	if a, n := ipv4Prefix(rest); n > 0 && n < len(rest) && rest[n] == ' ' && !p.noQuick {
+		rec.IP, rest = a, rest[n:]
+	} else if rest, err = p.client(rest, rec); err != nil {
+		return err
+	}
+	if len(rest) > 5 && rest[0] == ' ' && rest[1] == '-' && rest[2] == ' ' && rest[3] == '-' && rest[4] == ' ' && rest[5] == '[' && !p.noQuick {
+		rec.HTUser, rest = nil, rest[5:]
+	} else if rest, err = p.user(rest, rec); err != nil {
+		return err
+	}
 	var ok bool
-	if rec.IP, ok = parseAddr(f); !ok {
-		if len(f) == 0 {
-			return errMissing
-		}
-		if looksLikeHostname(f) {
-			return errHostname
-		}
-		return errBadClient
-	}
-
-	// %l, then %u up to the " [" of %t (a user name may hold spaces).
-	f, rest = nextField(rest)
-	rest = trimLeft(rest)
-	if len(f) == 0 || len(rest) == 0 {
-		return errMissing
-	}
-	var user []byte
-	if len(rest) > 2 && rest[0] == '-' && rest[1] == ' ' && rest[2] == '[' {
-		rest = rest[2:]
-	} else {
-		i := bytes.Index(rest, []byte(" ["))
-		if i < 0 {
-			return errBadCLFTime
-		}
-		user, rest = dash(rest[:i]), rest[i+1:]
-		if len(user) == 2 && user[0] == '"' && user[1] == '"' { // Apache's empty user
-			user = user[:0]
-		}
-	}
-	rec.HTUser = p.unescaped(user)
-
 	if rest, ok = p.ts.parse(rest, &rec.Zeit); !ok {
 		return errBadCLFTime
 	}
@@ -132,17 +113,21 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 	}
 	p.request(req, rec)
 
-	f, rest = nextField(rest)
-	st, ok := parseUint(f)
-	if !ok || st > 999 {
-		if len(f) == 0 {
-			return errMissing
+	if len(rest) >= 4 && rest[0] == ' ' && isDigit(rest[1]) && isDigit(rest[2]) && isDigit(rest[3]) && (len(rest) == 4 || rest[4] == ' ') && !p.noQuick {
+		rec.Status, rest = int16(rest[1]-'0')*100+int16(rest[2]-'0')*10+int16(rest[3]-'0'), rest[4:]
+	} else {
+		f, r := nextField(rest)
+		st, ok := parseUint(f)
+		if !ok || st > 999 {
+			if len(f) == 0 {
+				return errMissing
+			}
+			return errBadStatus
 		}
-		return errBadStatus
+		rec.Status, rest = int16(st), r
 	}
-	rec.Status = int16(st)
 
-	f, rest = nextField(rest)
+	f, rest := nextField(rest)
 	if rec.Size, ok = parseSize(f); !ok {
 		if len(f) == 0 {
 			return errMissing
@@ -155,16 +140,79 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 		return nil
 	}
 	var ref, ua []byte
-	if ref, rest, err = nextQuoted(rest); err != nil {
-		return err
+	if len(rest) >= 4 && rest[0] == ' ' && rest[1] == '"' && rest[2] == '-' && rest[3] == '"' && (len(rest) == 4 || rest[4] == ' ') && !p.noQuick {
+		rest = rest[4:]
+	} else {
+		if ref, rest, err = nextQuoted(rest); err != nil {
+			return err
+		}
+		ref = p.unescaped(dash(ref))
 	}
 	if ua, _, err = nextQuoted(rest); err != nil {
 		return err
 	}
-	rec.Referer = p.unescaped(dash(ref))
+	rec.Referer = ref
 	rec.UserAgent = p.unescaped(dash(ua))
 	return nil
 }
+
+// virtualHost reads %v:%p into URL and Port.
+func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
+	f, rest := nextField(b)
+	i := bytes.LastIndexByte(f, ':')
+	if i <= 0 {
+		return nil, reject("bad virtual host")
+	}
+	port, ok := parseUint(f[i+1:])
+	if !ok || port > 65535 {
+		return nil, reject("bad virtual host")
+	}
+	rec.URL, rec.Port = p.lt.field(f[:i]), uint16(port)
+	return rest, nil
+}
+
+// client reads %h into IP.
+func (p *Apache) client(b []byte, rec *HTTP) ([]byte, error) {
+	f, rest := nextField(b)
+	var ok bool
+	if rec.IP, ok = parseAddr(f); !ok {
+		if len(f) == 0 {
+			return nil, errMissing
+		}
+		if looksLikeHostname(f) {
+			return nil, errHostname
+		}
+		return nil, errBadClient
+	}
+	return rest, nil
+}
+
+// user reads %l, then %u up to the " [" of %t (a user name may hold
+// spaces), into HTUser.
+func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
+	f, rest := nextField(b)
+	rest = trimLeft(rest)
+	if len(f) == 0 || len(rest) == 0 {
+		return nil, errMissing
+	}
+	var user []byte
+	if len(rest) > 2 && rest[0] == '-' && rest[1] == ' ' && rest[2] == '[' {
+		rest = rest[2:]
+	} else {
+		i := bytes.Index(rest, []byte(" ["))
+		if i < 0 {
+			return nil, errBadCLFTime
+		}
+		user, rest = dash(rest[:i]), rest[i+1:]
+		if len(user) == 2 && user[0] == '"' && user[1] == '"' { // Apache's empty user
+			user = user[:0]
+		}
+	}
+	rec.HTUser = p.unescaped(user)
+	return rest, nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // nextQuoted reads the next quoted field after spaces.
 func nextQuoted(b []byte) (field, rest []byte, err error) {
@@ -209,18 +257,20 @@ func (p *Apache) unescaped(b []byte) []byte {
 // protocol. A first word that is not an HTTP method token, or a missing
 // target, makes the request malformed.
 func splitRequest(req []byte) (method, target, proto []byte, ok bool) {
-	sp := bytes.IndexByte(req, ' ')
-	if sp <= 0 || sp > 32 {
+	sp := 0
+	for sp < len(req) && sp <= 32 && isToken[req[sp]] {
+		sp++
+	}
+	if sp == 0 || sp > 32 || sp == len(req) || req[sp] != ' ' {
 		return nil, nil, nil, false
 	}
-	method = req[:sp]
-	for _, c := range method {
-		if !isTokenByte(c) {
-			return nil, nil, nil, false
-		}
-	}
-	target = req[sp+1:]
-	if last := bytes.LastIndexByte(target, ' '); last >= 0 && bytes.HasPrefix(target[last+1:], []byte("HTTP/")) {
+	method, target = req[:sp], req[sp+1:]
+	// "HTTP/1.1", "HTTP/1.0" and "HTTP/2.0" are eight bytes: look there
+	// first, then anywhere.
+	if n := len(target); n > 9 && target[n-9] == ' ' && string(target[n-8:n-3]) == "HTTP/" &&
+		isDigit(target[n-3]) && target[n-2] == '.' && isDigit(target[n-1]) {
+		target, proto = target[:n-9], target[n-8:]
+	} else if last := bytes.LastIndexByte(target, ' '); last >= 0 && bytes.HasPrefix(target[last+1:], []byte("HTTP/")) {
 		target, proto = target[:last], target[last+1:]
 	}
 	if len(target) == 0 {
@@ -229,18 +279,14 @@ func splitRequest(req []byte) (method, target, proto []byte, ok bool) {
 	return method, target, proto, true
 }
 
-// isTokenByte reports whether c may appear in an HTTP token (RFC 9110).
-func isTokenByte(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+// isToken says which bytes may appear in an HTTP token (RFC 9110).
+var isToken = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), byte(c)) >= 0
 	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
+	return t
+}()
 
 // quotedField reads a double-quoted field at the start of b (b[0] must be
 // '"'). A backslash escapes the next byte, as in Apache's logs. The

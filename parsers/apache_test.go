@@ -99,17 +99,22 @@ func TestApacheFixture(t *testing.T) {
 	for _, tt := range apacheFixtures {
 		t.Run(tt.file, func(t *testing.T) {
 			var out bytes.Buffer
-			p := NewApache(tt.format, tt.vhost)
-			var rec HTTP
 			path := "../fixtures/apache/" + tt.file
-			eachLine(t, path, func(n int64, line []byte) {
-				if err := p.Parse(line, &rec); err != nil {
-					fmt.Fprintf(&out, "%d: reject: %s\n", n, Reason(err))
-					return
-				}
-				fmt.Fprintf(&out, "%d: %s\n", n, dumpHTTP(&rec))
-			})
-			golden(t, path[:len(path)-len(".log")]+".golden", out.Bytes())
+			// The general rule alone must give the same golden file.
+			for _, noQuick := range []bool{false, true} {
+				out.Reset()
+				p := NewApache(tt.format, tt.vhost)
+				p.noQuick = noQuick
+				var rec HTTP
+				eachLine(t, path, func(n int64, line []byte) {
+					if err := p.Parse(line, &rec); err != nil {
+						fmt.Fprintf(&out, "%d: reject: %s\n", n, Reason(err))
+						return
+					}
+					fmt.Fprintf(&out, "%d: %s\n", n, dumpHTTP(&rec))
+				})
+				golden(t, path[:len(path)-len(".log")]+".golden", out.Bytes())
+			}
 		})
 	}
 }
@@ -126,12 +131,19 @@ func FuzzApache(f *testing.F) {
 			used := NewApache(format, "v.example")
 			used.Parse(prev, &rec2)
 			err2 := used.Parse(line, &rec2)
-			if (err == nil) != (err2 == nil) {
-				t.Fatalf("accepted and rejected: %v / %v", err, err2)
+			general := NewApache(format, "v.example")
+			general.noQuick = true
+			var rec3 HTTP
+			err3 := general.Parse(line, &rec3)
+			if (err == nil) != (err2 == nil) || (err == nil) != (err3 == nil) {
+				t.Fatalf("accepted and rejected: %v / %v / %v (general rule)", err, err2, err3)
+			}
+			if err == nil && dumpHTTP(&rec) != dumpHTTP(&rec3) {
+				t.Fatalf("quick paths and general rule differ:\n%s\n%s", dumpHTTP(&rec), dumpHTTP(&rec3))
 			}
 			if err != nil {
-				if Reason(err) == "" || Reason(err) != Reason(err2) {
-					t.Fatalf("reasons %q / %q", Reason(err), Reason(err2))
+				if Reason(err) == "" || Reason(err) != Reason(err2) || Reason(err) != Reason(err3) {
+					t.Fatalf("reasons %q / %q / %q", Reason(err), Reason(err2), Reason(err3))
 				}
 				continue
 			}

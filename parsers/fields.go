@@ -2,46 +2,59 @@ package parsers
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"net/netip"
 )
 
 // nextField returns the next space-separated field of b and the rest after
 // it. Runs of spaces and tabs separate fields (Squid pads some with spaces).
-func nextField(b []byte) (field, rest []byte) { return splitField(b, true) }
-
-// splitField is nextField; with tabs false the caller knows the line has
-// no tab, and the search for one is skipped.
-func splitField(b []byte, tabs bool) (field, rest []byte) {
+func nextField(b []byte) (field, rest []byte) {
 	i := 0
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 		i++
 	}
 	b = b[i:]
-	// Most fields are short and a byte loop ends them soonest; a long one
-	// (a URL) goes on with the vectorised IndexByte, which over a byte
-	// loop halves the time of a Squid line.
-	const short = 24
-	n := min(len(b), short)
-	for j := 0; j < n; j++ {
-		if c := b[j]; c == ' ' || c == '\t' {
-			return b[:j], b[j:]
+	j := indexSep(b)
+	return b[:j], b[j:]
+}
+
+// indexSep returns the index of the first space or tab in b, or len(b).
+// Most fields are short: their first 32 bytes are searched eight at a
+// time, both separators at once (a third of the work of a byte loop). A
+// longer field (a URL) goes on with the vectorised IndexByte.
+func indexSep(b []byte) int {
+	const sp, tab = ' ' * lowBits, '\t' * lowBits
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		x, y := v^sp, v^tab
+		// A zero byte of x or y is a separator; the lowest bit of the
+		// mask is exact (a borrow can only flag bytes above a real hit).
+		if m := ((x-lowBits)&^x | (y-lowBits)&^y) & highBits; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		if i == 24 {
+			return i + 8 + indexSepLong(b[i+8:])
 		}
 	}
-	if len(b) == n {
-		return b, b[n:]
+	for ; i < len(b); i++ {
+		if c := b[i]; c == ' ' || c == '\t' {
+			return i
+		}
 	}
-	j := bytes.IndexByte(b[n:], ' ')
+	return len(b)
+}
+
+func indexSepLong(b []byte) int {
+	j := bytes.IndexByte(b, ' ')
 	if j < 0 {
 		j = len(b)
-	} else {
-		j += n
 	}
-	if tabs {
-		if k := bytes.IndexByte(b[n:j], '\t'); k >= 0 {
-			j = n + k
-		}
+	if k := bytes.IndexByte(b[:j], '\t'); k >= 0 {
+		j = k
 	}
-	return b[:j], b[j:]
+	return j
 }
 
 // trimSpace drops leading and trailing spaces and tabs.
@@ -76,36 +89,55 @@ func parseUint(b []byte) (int64, bool) {
 // IPv4-mapped IPv6 addresses are unmapped so that they match IPv4 LAN
 // prefixes.
 func parseAddr(b []byte) (netip.Addr, bool) {
+	if a, n := ipv4Prefix(b); n > 0 && n == len(b) {
+		return a, true
+	}
+	return parseAddrSlow(b)
+}
+
+// ipv4Prefix reads a canonical dotted quad at the start of b and returns
+// it with its length; 0 when b does not start with one. What follows is
+// the caller's to check: for "1.2.3.4567" it reads "1.2.3.456".
+func ipv4Prefix(b []byte) (netip.Addr, int) {
+	// A dotted quad is at most 15 bytes: read them from a fixed window,
+	// zero-padded (a zero byte is neither a digit nor a dot), and no index
+	// needs a bounds check.
+	var w [16]byte
+	if len(b) >= 16 {
+		w = [16]byte(b)
+	} else {
+		copy(w[:], b)
+	}
 	var a [4]byte
 	i := 0
 	for part := range 4 {
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			return parseAddrSlow(b)
-		}
-		n := int(b[i] - '0')
-		i++
-		for k := 0; k < 2 && i < len(b) && b[i] >= '0' && b[i] <= '9'; k++ {
-			if n == 0 { // leading zero
-				return parseAddrSlow(b)
-			}
-			n = n*10 + int(b[i]-'0')
-			i++
-		}
-		if n > 255 {
-			return parseAddrSlow(b) // "700::" is IPv6
-		}
-		a[part] = byte(n)
-		if part < 3 {
-			if i >= len(b) || b[i] != '.' {
-				return parseAddrSlow(b)
+		if part > 0 {
+			if w[i&15] != '.' {
+				return netip.Addr{}, 0
 			}
 			i++
 		}
+		// i <= 4*part here, so i+2 < 16.
+		c0, c1, c2 := w[i&15]-'0', w[(i+1)&15]-'0', w[(i+2)&15]-'0'
+		switch {
+		case c0 > 9:
+			return netip.Addr{}, 0
+		case c0 == 0 || c1 > 9: // one digit; "01" stops after the "0"
+			a[part] = c0
+			i++
+		case c2 > 9:
+			a[part] = c0*10 + c1
+			i += 2
+		default:
+			n := int(c0)*100 + int(c1)*10 + int(c2)
+			if n > 255 {
+				return netip.Addr{}, 0
+			}
+			a[part] = byte(n)
+			i += 3
+		}
 	}
-	if i != len(b) {
-		return parseAddrSlow(b)
-	}
-	return netip.AddrFrom4(a), true
+	return netip.AddrFrom4(a), i
 }
 
 func parseAddrSlow(b []byte) (netip.Addr, bool) {

@@ -61,3 +61,43 @@ func FuzzParseAddr(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexSep(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"abc", 3},
+		{" abc", 0},
+		{"abc def", 3},
+		{"abc\tdef", 3},
+		{"01234567 9", 8},
+		{"0123456\t", 7},
+		{"\x80\x00\xff\xfe\x01\x02\x03\x04 ", 8},
+		{"http://example.com/a/rather/long/path?with=query", 48},
+		{"http://example.com/a/rather/long/path?with=query tail", 48},
+		{"http://example.com/a/rather/long/path?with\tquery tail", 42},
+	} {
+		if got := indexSep([]byte(tt.in)); got != tt.want {
+			t.Errorf("indexSep(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzIndexSep checks the word-at-a-time search against a byte loop.
+func FuzzIndexSep(f *testing.F) {
+	f.Add([]byte("0123456789abcdef0123456789abcdef0123 x\ty"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := len(b)
+		for i, c := range b {
+			if c == ' ' || c == '\t' {
+				want = i
+				break
+			}
+		}
+		if got := indexSep(b); got != want {
+			t.Fatalf("indexSep(%q) = %d, want %d", b, got, want)
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"bytes"
 	"time"
 )
 
@@ -22,10 +21,6 @@ type Squid struct {
 // rec's slices are valid until the next call.
 func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	p.lt.reset(line)
-	// Squid separates fields with spaces; one look for a tab in the whole
-	// line spares a look in every field.
-	tabs := bytes.IndexByte(line, '\t') >= 0
-	nextField := func(b []byte) ([]byte, []byte) { return splitField(b, tabs) }
 	f, rest := nextField(line)
 	t, ok := parseEpochMillis(f)
 	if !ok {

@@ -52,62 +52,50 @@ const (
 	highBits = 0x8080808080808080
 )
 
-// scanLine looks at a whole line once. plain: every byte is ASCII and not
-// NUL, so every field cut from the line is valid text as it is. backslash:
-// the line holds a '\'.
+// isPlain reports whether every byte of b is ASCII and not NUL, so that
+// every field cut from b is valid text as it is.
 //
 // Eight bytes are tested at a time: v&highBits finds bytes >= 0x80, and
 // (v-lowBits)&^v&highBits finds zero bytes (exactly, when no byte is
-// >= 0x80; otherwise the line is not plain anyway). Backslashes are the
-// zero bytes of v^('\\'*lowBits).
-func scanLine(b []byte) (plain, backslash bool) {
-	const bs = '\\' * lowBits
+// >= 0x80; otherwise b is not plain anyway).
+func isPlain(b []byte) bool {
 	if len(b) < 8 {
-		plain = true
 		for _, c := range b {
-			plain = plain && c != 0 && c < utf8.RuneSelf
-			backslash = backslash || c == '\\'
+			if c == 0 || c >= utf8.RuneSelf {
+				return false
+			}
 		}
-		return plain, backslash
+		return true
 	}
-	var bad, back uint64
-	all := b
-	for len(b) >= 16 {
-		v := binary.LittleEndian.Uint64(b)
-		u := binary.LittleEndian.Uint64(b[8:])
-		x, y := v^bs, u^bs
-		bad |= v | (v-lowBits)&^v | u | (u-lowBits)&^u
-		back |= (x-lowBits)&^x | (y-lowBits)&^y
-		b = b[16:]
+	// The last eight bytes, overlapping some seen below, spare a byte loop.
+	v := binary.LittleEndian.Uint64(b[len(b)-8:])
+	bad := v | (v-lowBits)&^v
+	for len(b) >= 32 {
+		w := (*[32]byte)(b) // one bounds check for four words
+		v, u := binary.LittleEndian.Uint64(w[0:8]), binary.LittleEndian.Uint64(w[8:16])
+		x, y := binary.LittleEndian.Uint64(w[16:24]), binary.LittleEndian.Uint64(w[24:32])
+		bad |= v | (v-lowBits)&^v | u | (u-lowBits)&^u | x | (x-lowBits)&^x | y | (y-lowBits)&^y
+		b = b[32:]
 	}
-	if len(b) >= 8 {
+	for len(b) >= 8 {
 		v := binary.LittleEndian.Uint64(b)
-		x := v ^ bs
 		bad |= v | (v-lowBits)&^v
-		back |= (x - lowBits) &^ x
 		b = b[8:]
 	}
-	if len(b) > 0 { // the last eight bytes, overlapping ones already seen
-		v := binary.LittleEndian.Uint64(all[len(all)-8:])
-		x := v ^ bs
-		bad |= v | (v-lowBits)&^v
-		back |= (x - lowBits) &^ x
-	}
-	return bad&highBits == 0, back&highBits != 0
+	return bad&highBits == 0
 }
 
 // lineText applies the text rule to fields of one line: when the line is
-// plain (see scanLine) fields pass unchecked, otherwise each goes through
+// plain (see isPlain) fields pass unchecked, otherwise each goes through
 // textField.
 type lineText struct {
 	scratch []byte
 	plain   bool
 }
 
-func (lt *lineText) reset(line []byte) (backslash bool) {
+func (lt *lineText) reset(line []byte) {
 	lt.scratch = lt.scratch[:0]
-	lt.plain, backslash = scanLine(line)
-	return backslash
+	lt.plain = isPlain(line)
 }
 
 func (lt *lineText) field(b []byte) []byte {

@@ -1,7 +1,6 @@
 package parsers
 
 import (
-	"bytes"
 	"testing"
 	"unicode/utf8"
 )
@@ -41,43 +40,40 @@ func FuzzAppendText(f *testing.F) {
 	})
 }
 
-func TestScanLine(t *testing.T) {
+func TestIsPlain(t *testing.T) {
 	for _, tt := range []struct {
-		in            string
-		plain, bslash bool
+		in    string
+		plain bool
 	}{
-		{"", true, false},
-		{"short", true, false},
-		{"a longer line of plain ASCII text", true, false},
-		{"a longer line with a \\ backslash", true, true},
-		{"\\", true, true},
-		{"0123456\\", true, true},
-		{"01234567\\", true, true},
-		{"café in a longer line", false, false},
-		{"nul \x00 in a longer line", false, false},
-		{"01234567\x00", false, false},
-		{"0123456\x80", false, false},
-		{"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x01", true, false},
+		{"", true},
+		{"short", true},
+		{"a longer line of plain ASCII text", true},
+		{"a longer line of plain ASCII text, longer than 32 bytes", true},
+		{"café in a longer line", false},
+		{"nul \x00 in a longer line", false},
+		{"01234567\x00", false},
+		{"0123456\x80", false},
+		{"0123456789abcdef0123456789abcdef\x00", false},
+		{"0123456789abcdef0123456789abcde\xff", false},
+		{"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x01", true},
 	} {
-		plain, bs := scanLine([]byte(tt.in))
-		if plain != tt.plain || bs != tt.bslash {
-			t.Errorf("scanLine(%q) = %v, %v; want %v, %v", tt.in, plain, bs, tt.plain, tt.bslash)
+		if got := isPlain([]byte(tt.in)); got != tt.plain {
+			t.Errorf("isPlain(%q) = %v; want %v", tt.in, got, tt.plain)
 		}
 	}
 }
 
-func FuzzScanLine(f *testing.F) {
+func FuzzIsPlain(f *testing.F) {
 	f.Add([]byte("a\\b\x00c\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		plain, bs := scanLine(b)
-		wantPlain := true
+		want := true
 		for _, c := range b {
 			if c == 0 || c >= 0x80 {
-				wantPlain = false
+				want = false
 			}
 		}
-		if plain != wantPlain || bs != bytes.Contains(b, []byte{'\\'}) {
-			t.Fatalf("scanLine(%q) = %v, %v", b, plain, bs)
+		if got := isPlain(b); got != want {
+			t.Fatalf("isPlain(%q) = %v; want %v", b, got, want)
 		}
 	})
 }
