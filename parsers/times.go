@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"encoding/binary"
 	"time"
 )
 
@@ -220,7 +221,7 @@ func (c *clfCache) parse(b []byte, t *time.Time) ([]byte, bool) {
 		return nil, false
 	}
 	ts := b[1:27]
-	if c.ok && string(ts) == string(c.raw[:]) {
+	if c.ok && sameStamp((*[26]byte)(ts), &c.raw) {
 		*t = c.t
 		return b[28:], true
 	}
@@ -231,4 +232,12 @@ func (c *clfCache) parse(b []byte, t *time.Time) ([]byte, bool) {
 	copy(c.raw[:], ts)
 	c.ok, c.t, *t = true, v, v
 	return b[28:], true
+}
+
+// sameStamp compares two time stamps in four loads each, where a call to
+// the general comparison would cost more than the comparing.
+func sameStamp(a, b *[26]byte) bool {
+	le := binary.LittleEndian
+	return le.Uint64(a[0:8]) == le.Uint64(b[0:8]) && le.Uint64(a[8:16]) == le.Uint64(b[8:16]) &&
+		le.Uint64(a[16:24]) == le.Uint64(b[16:24]) && le.Uint16(a[24:26]) == le.Uint16(b[24:26])
 }
