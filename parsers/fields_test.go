@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 )
@@ -98,6 +99,17 @@ func FuzzIndexSep(f *testing.F) {
 		}
 		if got := indexSep(b); got != want {
 			t.Fatalf("indexSep(%q) = %d, want %d", b, got, want)
+		}
+	})
+}
+
+// FuzzLastSpace checks the word-at-a-time search against bytes.LastIndexByte.
+func FuzzLastSpace(f *testing.F) {
+	f.Add([]byte(`"GET http://example.com/a/b HTTP/1.1" 200 5120 TCP_MISS:HIER_DIRECT`))
+	f.Add([]byte("\x00 \x01!\xa0 \x7f"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := lastSpace(b), bytes.LastIndexByte(b, ' '); got != want {
+			t.Fatalf("lastSpace(%q) = %d, want %d", b, got, want)
 		}
 	})
 }

@@ -99,14 +99,18 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 	}
 	req := rest[1 : len(rest)-1]
 	sp := bytes.IndexByte(req, ' ')
-	last := bytes.LastIndexByte(req, ' ')
+	last := lastSpace(req)
 	if sp <= 0 || last <= sp || !bytes.HasPrefix(req[last+1:], []byte("HTTP/")) {
 		return errBadRequest
 	}
 
 	sc := p.lt.scratch
 	start := len(sc)
-	sc = AppendText(sc, code)
+	if p.lt.plain {
+		sc = append(sc, code...)
+	} else {
+		sc = AppendText(sc, code)
+	}
 	sc = append(sc, '/', byte('0'+status/100), byte('0'+status/10%10), byte('0'+status%10))
 	p.lt.scratch = sc
 	rec.Status = sc[start:len(sc):len(sc)]
@@ -121,7 +125,7 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 
 // cutLastField splits the last space-separated field off b.
 func cutLastField(b []byte) (rest, field []byte, ok bool) {
-	i := bytes.LastIndexByte(b, ' ')
+	i := lastSpace(b)
 	if i < 0 || i == len(b)-1 {
 		return nil, nil, false
 	}
