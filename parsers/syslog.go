@@ -10,7 +10,7 @@ import (
 //
 //	TIMESTAMP [HOST] TAG[PID]: MESSAGE
 //
-// with a classic ("Nov 21 13:45:12", "Nov  1", "Nov 01", optionally with a
+// with a classic ("Nov 21 13:45:12", "Nov  1", "Nov 01", "Nov 1", optionally with a
 // fraction of a second) or an RFC 3339 time stamp; see the package
 // documentation for how the year of a classic one is found. The host name
 // is optional: a TAG is recognized by the colon that ends it, so
@@ -55,6 +55,7 @@ var errBadTimestamp = reject("bad syslog timestamp")
 // with a time stamp; a line without a tag has an empty h.Tag.
 func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 	var ts, rest []byte
+	unpadded := false
 	switch {
 	case len(line) > 0 && line[0] >= '0' && line[0] <= '9':
 		i := bytes.IndexByte(line, ' ')
@@ -62,8 +63,15 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 			return errBadTimestamp
 		}
 		ts, rest = line[:i], line[i:]
+	case len(line) >= 14 && line[3] == ' ' && line[4] >= '1' && line[4] <= '9' && line[5] == ' ':
+		// "Nov 1 13:45:12": some senders do not pad the day.
+		unpadded = true
+		fallthrough
 	case len(line) >= 15 && line[3] == ' ' && line[6] == ' ':
 		end := 15
+		if unpadded {
+			end = 14
+		}
 		if len(line) > end && line[end] == '.' {
 			end++
 			for end < len(line) && line[end] >= '0' && line[end] <= '9' {
@@ -77,7 +85,17 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 	if c.lastLen > 0 && len(ts) == c.lastLen && bytes.Equal(ts, c.last[:c.lastLen]) {
 		h.Time = c.lastT
 	} else {
-		t, ok := c.parseTime(ts)
+		p := ts
+		if unpadded { // parsed as "Nov  1 13:45:12"
+			if len(ts) >= len(c.last) {
+				return errBadTimestamp
+			}
+			var buf [len(c.last)]byte
+			buf[4] = ' '
+			copy(buf[:4], ts)
+			p = buf[:5+copy(buf[5:], ts[4:])]
+		}
+		t, ok := c.parseTime(p)
 		if !ok {
 			return errBadTimestamp
 		}
