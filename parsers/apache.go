@@ -89,12 +89,7 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 			return err
 		}
 	}
-	if len(rest) > 0 && rest[0] == ' ' && !p.noQuick {
-		rest = rest[1:] // after %v:%p
-	}
-	if a, n := ipv4Prefix(rest); n > 0 && n < len(rest) && rest[n] == ' ' && !p.noQuick {
-		rec.IP, rest = a, rest[n:]
-	} else if rest, err = p.client(rest, rec); err != nil {
+	if rest, err = p.client(rest, rec); err != nil {
 		return err
 	}
 	if len(rest) > 5 && rest[0] == ' ' && rest[1] == '-' && rest[2] == ' ' && rest[3] == '-' && rest[4] == ' ' && rest[5] == '[' && !p.noQuick {
@@ -173,9 +168,9 @@ func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
 
 // client reads %h into IP.
 func (p *Apache) client(b []byte, rec *HTTP) ([]byte, error) {
-	f, rest := nextField(b)
+	var f, rest []byte
 	var ok bool
-	if rec.IP, ok = parseAddr(f); !ok {
+	if rec.IP, f, rest, ok = addrField(b); !ok {
 		if len(f) == 0 {
 			return nil, errMissing
 		}

@@ -105,6 +105,20 @@ func parseUint(b []byte) (int64, bool) {
 	return n, true
 }
 
+// addrField reads the address field at the start of b (after spaces). A
+// dotted quad is read straight from the line, which spares finding the
+// field's end first; anything else goes through nextField and parseAddr.
+// field is what was read, for the caller's reject reason.
+func addrField(b []byte) (addr netip.Addr, field, rest []byte, ok bool) {
+	b = trimLeft(b)
+	if a, n := ipv4Prefix(b); n > 0 && n < len(b) && (b[n] == ' ' || b[n] == '\t') {
+		return a, b[:n], b[n:], true
+	}
+	field, rest = nextField(b)
+	addr, ok = parseAddr(field)
+	return addr, field, rest, ok
+}
+
 // parseAddr parses an address. A canonical dotted quad ("10.4.24.77") is
 // read without allocating; anything else (IPv6, or what may be an invalid
 // IPv4 address) goes to netip, which also rejects leading zeros in IPv4.

@@ -38,11 +38,10 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	}
 	rec.ElapsedMS = int32(el)
 
-	f, rest = nextField(rest)
-	if len(f) == 0 {
-		return reject("missing fields")
-	}
-	if rec.Client, ok = parseAddr(f); !ok {
+	if rec.Client, f, rest, ok = addrField(rest); !ok {
+		if len(f) == 0 {
+			return reject("missing fields")
+		}
 		return reject("bad client address")
 	}
 
@@ -81,6 +80,23 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 // dot and the fraction (three digits in Squid's formats; up to nine are
 // accepted).
 func parseEpochMillis(b []byte) (time.Time, bool) {
+	// Squid writes ten digits, a dot and three: read them without a search
+	// for the dot, and check all the digits at once.
+	if len(b) == 14 && b[10] == '.' {
+		var sec, ms int64
+		bad := 0
+		for _, c := range b[:10] {
+			bad |= 9 - int(c-'0') // negative for a byte that is not a digit
+			sec = sec*10 + int64(c-'0')
+		}
+		for _, c := range b[11:] {
+			bad |= 9 - int(c-'0')
+			ms = ms*10 + int64(c-'0')
+		}
+		if bad >= 0 {
+			return time.Unix(sec, ms*1e6).UTC(), true
+		}
+	}
 	dot := -1
 	for i, c := range b {
 		if c == '.' {

@@ -142,3 +142,28 @@ func TestSquidNoAllocs(t *testing.T) {
 		t.Fatalf("Parse allocates %v times per line", n)
 	}
 }
+
+func TestParseEpochMillis(t *testing.T) {
+	for in, want := range map[string]string{
+		"1795215541.123":  "2026-11-20T22:59:01.123Z",
+		"1795215541.000":  "2026-11-20T22:59:01Z",
+		"0000000000.001":  "1970-01-01T00:00:00.001Z",
+		"1795215541.5":    "2026-11-20T22:59:01.5Z",
+		"1795215541.1234": "2026-11-20T22:59:01.1234Z",
+		"17952155411.123": "2538-11-18T13:50:11.123Z",
+		"179521554/.123":  "",
+		"1795215541.12:":  "",
+		"1795215541:123":  "",
+		"1795215541.":     "",
+		".123":            "",
+		"":                "",
+	} {
+		got := ""
+		if ts, ok := parseEpochMillis([]byte(in)); ok {
+			got = ts.Format(time.RFC3339Nano)
+		}
+		if got != want {
+			t.Errorf("parseEpochMillis(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

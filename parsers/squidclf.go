@@ -40,9 +40,9 @@ var errBadRequest = reject("bad request field")
 // rec's slices are valid until the next call.
 func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 	p.lt.reset(line)
-	f, rest := nextField(line)
 	var ok bool
-	if rec.Client, ok = parseAddr(f); !ok {
+	var f, rest []byte
+	if rec.Client, f, rest, ok = addrField(line); !ok {
 		if len(f) == 0 {
 			return errMissing
 		}
