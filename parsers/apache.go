@@ -265,7 +265,7 @@ func splitRequest(req []byte) (method, target, proto []byte, ok bool) {
 	if n := len(target); n > 9 && target[n-9] == ' ' && string(target[n-8:n-3]) == "HTTP/" &&
 		isDigit(target[n-3]) && target[n-2] == '.' && isDigit(target[n-1]) {
 		target, proto = target[:n-9], target[n-8:]
-	} else if last := bytes.LastIndexByte(target, ' '); last >= 0 && bytes.HasPrefix(target[last+1:], []byte("HTTP/")) {
+	} else if last := bytes.LastIndexByte(target, ' '); last >= 0 && hasPrefix(target[last+1:], "HTTP/") {
 		target, proto = target[:last], target[last+1:]
 	}
 	if len(target) == 0 {

@@ -79,6 +79,14 @@ func indexSepLong(b []byte) int {
 	return j
 }
 
+// hasPrefix is bytes.HasPrefix for a constant prefix, which the compiler
+// then compares in place; bytes.HasPrefix calls a general comparison for
+// every few bytes.
+func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
+
+// hasColonEnd reports whether b ends with ':', as a syslog tag does.
+func hasColonEnd(b []byte) bool { return len(b) > 0 && b[len(b)-1] == ':' }
+
 // trimSpace drops leading and trailing spaces and tabs.
 func trimSpace(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {

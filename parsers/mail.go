@@ -147,6 +147,7 @@ type MailLog struct {
 	stats   MailStats
 	rows    []Mail
 	scratch []byte
+	plain   bool // the current line needs no text repair (see isPlain)
 	buf     []byte
 	intern  map[string]string
 	free    []*OpenMessage
@@ -213,6 +214,7 @@ func (m *MailLog) State() MailState {
 func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 	m.rows = m.rows[:0]
 	m.scratch = m.scratch[:0]
+	m.plain = isPlain(line)
 	m.stats.Lines++
 	h := &m.hdr // a field, not a local: through the dialect func it would escape
 	if err := m.clock.header(line, h); err != nil {
@@ -345,8 +347,13 @@ func (m *MailLog) str(b []byte) string {
 	return s
 }
 
-// text applies the text rule to b.
-func (m *MailLog) text(b []byte) []byte { return textField(&m.scratch, b) }
+// text applies the text rule to b, a part of the current line.
+func (m *MailLog) text(b []byte) []byte {
+	if m.plain {
+		return b
+	}
+	return textField(&m.scratch, b)
+}
 
 // setString stores b in *dst unless it already holds those bytes.
 func setString(dst *string, b []byte) {

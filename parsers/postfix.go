@@ -48,19 +48,19 @@ func (m *MailLog) postfix(h *syslogHeader) (bool, error) {
 		return false, nil
 	}
 	t := h.Time
-	if bytes.HasPrefix(body, []byte("to=")) {
+	if hasPrefix(body, "to=") {
 		return true, m.postfixDelivery(qid, body, h.Tag[slash+1:], t)
 	}
 	switch string(prog) {
 	case "qmgr":
-		if bytes.HasPrefix(body, []byte("from=")) {
+		if hasPrefix(body, "from=") {
 			return true, m.postfixQmgr(qid, body, prog, t)
 		}
 		if string(body) == "removed" {
 			return m.remove(qid), nil
 		}
 	case "cleanup":
-		if bytes.HasPrefix(body, []byte("message-id=")) {
+		if hasPrefix(body, "message-id=") {
 			m.postfixMessageID(qid, body[len("message-id="):], t)
 			return true, nil
 		}
@@ -68,7 +68,7 @@ func (m *MailLog) postfix(h *syslogHeader) (bool, error) {
 			return m.remove(qid), nil
 		}
 	case "smtpd":
-		if bytes.HasPrefix(body, []byte("client=")) {
+		if hasPrefix(body, "client=") {
 			om := m.restart(qid, t)
 			om.Received = true
 			return true, nil
@@ -78,7 +78,7 @@ func (m *MailLog) postfix(h *syslogHeader) (bool, error) {
 			return m.remove(qid), nil
 		}
 	case "pickup":
-		if bytes.HasPrefix(body, []byte("uid=")) || bytes.HasPrefix(body, []byte("sender=")) {
+		if hasPrefix(body, "uid=") || hasPrefix(body, "sender=") {
 			om := m.restart(qid, t)
 			om.Received = true
 			if i := bytes.Index(body, []byte("from=")); i >= 0 {
@@ -96,7 +96,7 @@ func (m *MailLog) postfix(h *syslogHeader) (bool, error) {
 
 func hasAnyPrefix(b []byte, prefixes ...string) bool {
 	for _, p := range prefixes {
-		if len(b) >= len(p) && string(b[:len(p)]) == p {
+		if hasPrefix(b, p) {
 			return true
 		}
 	}
@@ -199,7 +199,7 @@ func (m *MailLog) postfixDelivery(qid, body, mailer []byte, t time.Time) error {
 	var delay time.Duration
 	seen := false
 	for rest := body; len(rest) > 0; {
-		if bytes.HasPrefix(rest, []byte("status=")) {
+		if hasPrefix(rest, "status=") {
 			status, text = splitStatus(rest[len("status="):])
 			seen = true
 			break
@@ -248,7 +248,7 @@ func (m *MailLog) postfixQmgr(qid, body, prog []byte, t time.Time) error {
 	var from, status, text []byte
 	var size, nrcpt int64 = -1, -1
 	for rest := body; len(rest) > 0; {
-		if bytes.HasPrefix(rest, []byte("status=")) {
+		if hasPrefix(rest, "status=") {
 			status, text = splitStatus(rest[len("status="):])
 			break
 		}

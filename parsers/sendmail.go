@@ -34,7 +34,7 @@ func (m *MailLog) sendmail(h *syslogHeader) (bool, error) {
 	if i := bytes.LastIndexByte(tag, '/'); i >= 0 {
 		tag = tag[i+1:]
 	}
-	if string(tag) != "sendmail" && !bytes.HasPrefix(tag, []byte("sm-")) {
+	if string(tag) != "sendmail" && !hasPrefix(tag, "sm-") {
 		return false, nil
 	}
 	qid, body, ok := sendmailQID(h.Msg)
@@ -43,9 +43,9 @@ func (m *MailLog) sendmail(h *syslogHeader) (bool, error) {
 	}
 	t := h.Time
 	switch {
-	case bytes.HasPrefix(body, []byte("from=")):
+	case hasPrefix(body, "from="):
 		return true, m.sendmailFrom(qid, body, t)
-	case bytes.HasPrefix(body, []byte("to=")):
+	case hasPrefix(body, "to="):
 		return true, m.sendmailTo(qid, body, t)
 	}
 	// "QID: NEWQID: DSN: User unknown": NEWQID is the delivery status
@@ -55,13 +55,13 @@ func (m *MailLog) sendmail(h *syslogHeader) (bool, error) {
 	// expires QID's deferred recipients.
 	if dsn, rest, ok := sendmailQID(body); ok {
 		for _, p := range []string{"DSN: ", "return to sender: "} {
-			if !bytes.HasPrefix(rest, []byte(p)) {
+			if !hasPrefix(rest, p) {
 				continue
 			}
 			if om := m.get(dsn, t); om.From == "" {
 				om.From = "<>"
 			}
-			if bytes.HasPrefix(rest[len(p):], []byte("Cannot send message for")) {
+			if hasPrefix(rest[len(p):], "Cannot send message for") {
 				if om := m.lookup(qid); om != nil {
 					om.Last = t
 					m.expire(om, t, string(m.text(rest[len(p):])))
@@ -139,7 +139,7 @@ func (m *MailLog) sendmailTo(qid, body []byte, t time.Time) error {
 	var delay time.Duration
 	seen := false
 	for rest := body; len(rest) > 0; {
-		if bytes.HasPrefix(rest, []byte("stat=")) {
+		if hasPrefix(rest, "stat=") {
 			stat, seen = trimSpace(rest[len("stat="):]), true
 			break
 		}
@@ -197,11 +197,11 @@ func (m *MailLog) sendmailTo(qid, body []byte, t time.Time) error {
 
 func sendmailStatus(stat []byte) string {
 	switch {
-	case bytes.HasPrefix(stat, []byte("Sent")):
+	case hasPrefix(stat, "Sent"):
 		return "sent"
-	case bytes.HasPrefix(stat, []byte("Deferred")):
+	case hasPrefix(stat, "Deferred"):
 		return "deferred"
-	case bytes.HasPrefix(stat, []byte("queued")):
+	case hasPrefix(stat, "queued"):
 		return "queued"
 	}
 	return "bounced"

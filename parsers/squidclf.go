@@ -100,7 +100,7 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 	req := rest[1 : len(rest)-1]
 	sp := bytes.IndexByte(req, ' ')
 	last := lastSpace(req)
-	if sp <= 0 || last <= sp || !bytes.HasPrefix(req[last+1:], []byte("HTTP/")) {
+	if sp <= 0 || last <= sp || !hasPrefix(req[last+1:], "HTTP/") {
 		return errBadRequest
 	}
 

@@ -111,11 +111,11 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 
 	h.Host, h.Tag, h.PID = nil, nil, nil
 	tok, after := nextField(rest)
-	if !bytes.HasSuffix(tok, []byte{':'}) {
+	if !hasColonEnd(tok) {
 		h.Host = tok
 		h.Msg = trimOneSpace(after)
 		tok, after = nextField(after)
-		if !bytes.HasSuffix(tok, []byte{':'}) {
+		if !hasColonEnd(tok) {
 			return nil // no tag: a syslog line, but not a program's message
 		}
 	}
