@@ -131,29 +131,43 @@ func isShortQID(b []byte) bool {
 	if len(b) < 5 || len(b) > 16 {
 		return false
 	}
+	all := uint8(qidShort)
 	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
-			return false
-		}
+		all &= qidChars[c]
 	}
-	return true
+	return all != 0
 }
 
-// isLongQID: Postfix's long queue id (enable_long_queue_ids), ten or more
-// letters and digits ("4Bxyz0abc1z9kE"). A word that happens to match
-// ("statistics") is harmless: what follows it matches no message line and
-// the line is ignored.
 func isLongQID(b []byte) bool {
 	if len(b) < 10 || len(b) > 24 {
 		return false
 	}
+	all := uint8(qidLong)
 	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
+		all &= qidChars[c]
+	}
+	return all != 0
+}
+
+// qidChars says which bytes may appear in a short queue id (0-9, A-F) and
+// in a long one (0-9, A-Z, a-z), so that a queue id is checked without a
+// branch a byte.
+const (
+	qidShort = 1 << iota
+	qidLong
+)
+
+var qidChars = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'F':
+			t[c] = qidShort | qidLong
+		case c >= 'G' && c <= 'Z', c >= 'a' && c <= 'z':
+			t[c] = qidLong
 		}
 	}
-	return true
-}
+	return t
+}()
 
 func (m *MailLog) postfixMessageID(qid, v []byte, t time.Time) {
 	om := m.lookup(qid)

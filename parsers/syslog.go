@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 )
 
@@ -37,6 +38,17 @@ type syslogClock struct {
 	last    [40]byte
 	lastLen int
 	lastT   time.Time
+}
+
+// same reports whether ts is the last time stamp (of the same length). A
+// classic stamp is two overlapping word loads, where bytes.Equal would be
+// a call.
+func (c *syslogClock) same(ts []byte) bool {
+	if len(ts) == 15 {
+		le := binary.LittleEndian
+		return le.Uint64(ts[0:8]) == le.Uint64(c.last[0:8]) && le.Uint64(ts[7:15]) == le.Uint64(c.last[7:15])
+	}
+	return string(ts) == string(c.last[:len(ts)])
 }
 
 func (c *syslogClock) setRef(ref time.Time, loc *time.Location) {
@@ -82,7 +94,7 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 	default:
 		return errBadTimestamp
 	}
-	if c.lastLen > 0 && len(ts) == c.lastLen && bytes.Equal(ts, c.last[:c.lastLen]) {
+	if c.lastLen > 0 && len(ts) == c.lastLen && c.same(ts) {
 		h.Time = c.lastT
 	} else {
 		p := ts
