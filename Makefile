@@ -63,8 +63,8 @@ lint: ## gofmt, go vet and staticcheck
 	go vet ./...
 	go run $(STATICCHECK) ./...
 
-bench: deps build ## benchmarks with ratios against floors measured in the same run
-	go run ./fixtures/bench -bin $(BIN)
+bench: deps build ## benchmarks with ratios against floors measured in the same run (BENCHFLAGS=-parse-only: parsers only)
+	go run ./fixtures/bench -bin $(BIN) $(BENCHFLAGS)
 
 clean: ## stop the private database and remove build output, state and archives
 	-@$(BIN) db stop --config $(SAMPLE) 2>/dev/null

@@ -2,7 +2,6 @@ package parsers
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 )
@@ -94,8 +93,13 @@ func (lr *LineReader) appendLong(frag []byte) ([]byte, error) {
 }
 
 func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte{'\n'})
-	return bytes.TrimSuffix(b, []byte{'\r'})
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
 }
 
 // Line is the number (1-based) of the last line returned.
