@@ -68,6 +68,14 @@ func lastSpace(b []byte) int {
 	return -1
 }
 
+// longField is nextField for a field that is mostly long, a URL: the
+// vectorised search from its first byte.
+func longField(b []byte) (field, rest []byte) {
+	b = trimLeft(b)
+	j := indexSepLong(b)
+	return b[:j], b[j:]
+}
+
 func indexSepLong(b []byte) int {
 	j := bytes.IndexByte(b, ' ')
 	if j < 0 {

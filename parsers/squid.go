@@ -61,7 +61,7 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 
 	var method, url, ident, hier []byte
 	method, rest = nextField(rest)
-	url, rest = nextField(rest)
+	url, rest = longField(rest)
 	ident, rest = nextField(rest)
 	hier, rest = nextField(rest)
 	if len(hier) == 0 {

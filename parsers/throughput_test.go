@@ -20,25 +20,12 @@ const fileLines = 200_000
 
 func BenchmarkFileSquid(b *testing.B) {
 	var buf bytes.Buffer
-	squidLines(&buf, fileLines)
+	if err := gen.Squid(&buf, fileLines, 1793491200, 1); err != nil {
+		b.Fatal(err)
+	}
 	var p Squid
 	var rec Proxy
 	benchFile(b, buf.Bytes(), func([]byte) error { return nil }, func(line []byte) error { return p.Parse(line, &rec) })
-}
-
-// squidLines writes n native Squid lines (the generator for this format
-// lives elsewhere).
-func squidLines(w *bytes.Buffer, n int) {
-	lines := []string{
-		"1795215541.000    120 10.4.24.77 TCP_MISS/200 5120 GET http://example.com/some/path?q=1 - HIER_DIRECT/93.184.216.34 text/html",
-		"1795215542.500      5 10.4.24.78 TCP_MEM_HIT/200 2048 GET http://example.com/logo.png - HIER_NONE/- image/png",
-		"1795215601.000    230 10.4.24.80 TCP_TUNNEL/200 48213 CONNECT www.bank.example:443 - HIER_DIRECT/198.51.100.7 -",
-		"1795215602.345      0 10.0.2.15 TCP_DENIED/403 3912 GET http://blocked.example/ads?x=1 - HIER_NONE/- text/html",
-	}
-	for i := range n {
-		w.WriteString(lines[i%len(lines)])
-		w.WriteByte('\n')
-	}
 }
 
 func BenchmarkFileSquidCommon(b *testing.B) {
