@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	var from, to, period string
+	var pa periodArgs
 	var wait bool
 	register(&command{
 		name:    "deliver",
@@ -38,9 +38,7 @@ Example:
   ispacct deliver                # only retry what waits in the outbox`,
 		setup: func(fs *flag.FlagSet, a *app) {
 			jsonFlag(fs, a)
-			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD); without it only the outbox is sent")
-			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
-			fs.StringVar(&period, "period", "day", "day or month")
+			pa.bind(fs, "first day `DATE` (YYYY-MM-DD); without it only the outbox is sent")
 			fs.BoolVar(&wait, "wait", false, "wait for another delivery run instead of exiting with code 4")
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
@@ -48,9 +46,9 @@ Example:
 				return usagef("unexpected arguments %q", args)
 			}
 			var periods []report.Period
-			if from != "" || to != "" {
+			if pa.set() {
 				var err error
-				if periods, err = periodFlags(a, from, to, period); err != nil {
+				if periods, err = pa.periods(a); err != nil {
 					return err
 				}
 			}

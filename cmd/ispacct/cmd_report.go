@@ -9,7 +9,8 @@ import (
 )
 
 func init() {
-	var from, to, period, out string
+	var pa periodArgs
+	var out string
 	register(&command{
 		name:    "report",
 		args:    "--from DATE [--to DATE] [--period day|month] [--out DIR]",
@@ -24,16 +25,14 @@ Example:
   ispacct report --period month --from 2026-10-01 --json`,
 		setup: func(fs *flag.FlagSet, a *app) {
 			jsonFlag(fs, a)
-			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD)")
-			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
-			fs.StringVar(&period, "period", "day", "day or month")
+			pa.bind(fs, "first day `DATE` (YYYY-MM-DD)")
 			fs.StringVar(&out, "out", "", "output `folder` (default: report.out_dir)")
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
 			}
-			periods, err := periodFlags(a, from, to, period)
+			periods, err := pa.periods(a)
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	var from, to, period string
+	var pa periodArgs
 	var wait bool
 	register(&command{
 		name:    "resend",
@@ -26,16 +26,14 @@ Example:
   ispacct resend --period month --from 2026-10-01`,
 		setup: func(fs *flag.FlagSet, a *app) {
 			jsonFlag(fs, a)
-			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD)")
-			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
-			fs.StringVar(&period, "period", "day", "day or month")
+			pa.bind(fs, "first day `DATE` (YYYY-MM-DD)")
 			fs.BoolVar(&wait, "wait", false, "wait for another delivery run instead of exiting with code 4")
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
 			}
-			periods, err := periodFlags(a, from, to, period)
+			periods, err := pa.periods(a)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/report"
@@ -27,13 +28,26 @@ func dateRange(a *app, from, to string) (time.Time, time.Time, error) {
 	return f, t, nil
 }
 
-// periodFlags reads --from, --to and --period into the periods they name.
-func periodFlags(a *app, from, to, period string) ([]report.Period, error) {
-	f, t, err := dateRange(a, from, to)
+// periodArgs are the --from, --to and --period flags of the commands that
+// work on archive periods (report, deliver, resend).
+type periodArgs struct{ from, to, period string }
+
+func (p *periodArgs) bind(fs *flag.FlagSet, fromUsage string) {
+	fs.StringVar(&p.from, "from", "", fromUsage)
+	fs.StringVar(&p.to, "to", "", "last day `DATE` (default: --from)")
+	fs.StringVar(&p.period, "period", "day", "day or month")
+}
+
+// set reports whether a date was given.
+func (p *periodArgs) set() bool { return p.from != "" || p.to != "" }
+
+// periods returns the periods the flags name.
+func (p *periodArgs) periods(a *app) ([]report.Period, error) {
+	f, t, err := dateRange(a, p.from, p.to)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := report.Periods(period, f, t, a.cfg.Loc)
+	ps, err := report.Periods(p.period, f, t, a.cfg.Loc)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
