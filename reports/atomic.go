@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -49,4 +51,32 @@ func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
 		return fmt.Errorf("write %q: sync folder: %w", path, err)
 	}
 	return nil
+}
+
+// WriteAtomicSum is WriteAtomic that also returns the size and the sha256
+// (hex) of what write wrote, as the archive and its encrypted copy report
+// them.
+func WriteAtomicSum(path string, write func(w io.Writer) error) (size int64, sha string, err error) {
+	h := sha256.New()
+	err = WriteAtomic(path, func(w io.Writer) error {
+		cw := &countWriter{w: io.MultiWriter(w, h)}
+		err := write(cw)
+		size = cw.n
+		return err
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	return size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }

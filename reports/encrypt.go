@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -56,11 +54,8 @@ func EncryptFile(src, dst string, recipients []age.Recipient) (int64, string, er
 		return 0, "", fmt.Errorf("encrypt %q: %w", src, err)
 	}
 	defer in.Close()
-	h := sha256.New()
-	var n int64
-	err = WriteAtomic(dst, func(w io.Writer) error {
-		cw := &counter{w: io.MultiWriter(w, h)}
-		aw, err := age.Encrypt(cw, recipients...)
+	n, sha, err := WriteAtomicSum(dst, func(w io.Writer) error {
+		aw, err := age.Encrypt(w, recipients...)
 		if err != nil {
 			return err
 		}
@@ -68,25 +63,10 @@ func EncryptFile(src, dst string, recipients []age.Recipient) (int64, string, er
 			return err
 		}
 		// Close writes the last chunk; without it the file is cut short.
-		if err := aw.Close(); err != nil {
-			return err
-		}
-		n = cw.n
-		return nil
+		return aw.Close()
 	})
 	if err != nil {
 		return 0, "", fmt.Errorf("encrypt %q: %w", src, err)
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-type counter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *counter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
+	return n, sha, nil
 }

@@ -4,8 +4,6 @@ package report
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,10 +106,8 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	// COPY (query) takes no parameters: the bounds are written into the
 	// query, as timestamps we format ourselves, never text from a log.
 	lo, hi := literal(p.Start), literal(p.End)
-	h := sha256.New()
-	err = reports.WriteAtomic(res.Path, func(w io.Writer) error {
-		cw := &countWriter{w: io.MultiWriter(w, h)}
-		z := reports.NewZip(cw, p.Start)
+	res.Bytes, res.SHA256, err = reports.WriteAtomicSum(res.Path, func(w io.Writer) error {
+		z := reports.NewZip(w, p.Start)
 		for _, f := range ascFiles {
 			if p.Kind == "month" && opt.NoMonthlyRaw {
 				break
@@ -138,30 +134,14 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 		if err := writeWorkbook(ctx, conn, p, opt, xw); err != nil {
 			return fmt.Errorf("%s: %w", WorkbookName(p), err)
 		}
-		if err := z.Close(); err != nil {
-			return err
-		}
-		res.Bytes = cw.n
-		return nil
+		return z.Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
 	}
-	res.SHA256 = hex.EncodeToString(h.Sum(nil))
 	opt.Log.Info("archive written", "period", p.Name(), "path", res.Path, "proxy_rows", res.Rows["proxy.asc"],
 		"http_rows", res.Rows["http.asc"], "mail_rows", res.Rows["mail.asc"], "bytes", res.Bytes)
 	return res, nil
 }
 
 func literal(t time.Time) string { return "'" + t.Format(time.RFC3339) + "'::timestamptz" }
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
-}
