@@ -120,33 +120,22 @@ func postfixQID(msg []byte) (qid, body []byte, ok bool) {
 		return nil, nil, false
 	}
 	qid = msg[:i]
-	if !isShortQID(qid) && !isLongQID(qid) {
+	if !isQID(qid) {
 		return nil, nil, false
 	}
 	return qid, msg[i+2:], true
 }
 
-// isShortQID: Postfix's classic queue id, upper-case hex.
-func isShortQID(b []byte) bool {
-	if len(b) < 5 || len(b) > 16 {
-		return false
-	}
-	all := uint8(qidShort)
+// isQID reports whether b is a Postfix queue id: the classic short one
+// (5-16 bytes of upper-case hex) or the long one (10-24 letters and
+// digits). Both are checked in one pass.
+func isQID(b []byte) bool {
+	all := uint8(qidShort | qidLong)
 	for _, c := range b {
 		all &= qidChars[c]
 	}
-	return all != 0
-}
-
-func isLongQID(b []byte) bool {
-	if len(b) < 10 || len(b) > 24 {
-		return false
-	}
-	all := uint8(qidLong)
-	for _, c := range b {
-		all &= qidChars[c]
-	}
-	return all != 0
+	n := len(b)
+	return all&qidShort != 0 && n >= 5 && n <= 16 || all&qidLong != 0 && n >= 10 && n <= 24
 }
 
 // qidChars says which bytes may appear in a short queue id (0-9, A-F) and
