@@ -138,14 +138,15 @@ func isQID(b []byte) bool {
 	return all&qidShort != 0 && n >= 5 && n <= 16 || all&qidLong != 0 && n >= 10 && n <= 24
 }
 
-// qidChars says which bytes may appear in a short queue id (0-9, A-F) and
-// in a long one (0-9, A-Z, a-z), so that a queue id is checked without a
-// branch a byte.
+// The classes of qidChars.
 const (
 	qidShort = 1 << iota
 	qidLong
 )
 
+// qidChars says which bytes may appear in a short queue id (0-9, A-F) and
+// in a long one (0-9, A-Z, a-z), so that a queue id is checked without a
+// branch a byte.
 var qidChars = func() (t [256]uint8) {
 	for c := range 256 {
 		switch {
