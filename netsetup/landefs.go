@@ -18,8 +18,22 @@ const LandefsOrigin = "vlan.config"
 // upserts each planned LAN prefix with its name, taking over a manual row
 // with the same prefix, and deletes its own rows whose prefix is no longer
 // planned. It counts rows added, updated (name or origin changed) and
-// removed; unchanged rows count nowhere. The caller commits tx.
-func SyncLandefs(ctx context.Context, tx pgx.Tx, plan Plan) (added, updated, removed int, err error) {
+// removed; unchanged rows count nowhere.
+//
+// db is a pool or a transaction: all changes are made in one transaction
+// of their own, or in a savepoint of the caller's, who then commits.
+func SyncLandefs(ctx context.Context, db interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, plan Plan) (added, updated, removed int, err error) {
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		var err error
+		added, updated, removed, err = syncLandefs(ctx, tx, plan)
+		return err
+	})
+	return added, updated, removed, err
+}
+
+func syncLandefs(ctx context.Context, tx pgx.Tx, plan Plan) (added, updated, removed int, err error) {
 	lans := plan.CustomerLANs()
 	names := make([]string, len(lans))
 	prefixes := make([]netip.Prefix, len(lans))

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ispacct/ispacct/netsetup"
 )
 
@@ -109,11 +107,7 @@ func runNetsetup(ctx context.Context, a *app, plan netsetup.Plan, dryRun, prune,
 		pool, err := a.db(ctx)
 		if err == nil {
 			var n [3]int
-			err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-				var err error
-				n[0], n[1], n[2], err = netsetup.SyncLandefs(ctx, tx, plan)
-				return err
-			})
+			n[0], n[1], n[2], err = netsetup.SyncLandefs(ctx, pool, plan)
 			if err == nil {
 				res.Landefs = &n
 				if !a.jsonOut {

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/report"
@@ -63,11 +61,7 @@ func (c *chainRun) landefs(ctx context.Context) error {
 		return nil
 	}
 	r := LandefsResult{File: path, LANs: len(plan.CustomerLANs())}
-	err = pgx.BeginFunc(ctx, c.deps.Pool, func(tx pgx.Tx) error {
-		var err error
-		r.Added, r.Updated, r.Removed, err = netsetup.SyncLandefs(ctx, tx, plan)
-		return err
-	})
+	r.Added, r.Updated, r.Removed, err = netsetup.SyncLandefs(ctx, c.deps.Pool, plan)
 	if err != nil {
 		return fmt.Errorf("sync landefs from %q: %w", path, err)
 	}
