@@ -12,7 +12,7 @@
 //     changes it made (or, with DryRun, would make). A second run changes
 //     nothing.
 //   - SyncLandefs makes the landefs rows that came from vlan.config match the
-//     plan, inside the caller's transaction.
+//     plan, in one transaction (a savepoint when given the caller's).
 //
 // # What Apply manages
 //
