@@ -153,12 +153,9 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 
 // virtualHost reads %v:%p into URL and Port.
 func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
-	// Host names differ in length from line to line, and a word-at-a-time
-	// search would end at a different word each time: the vectorised
-	// search is one compare for them.
-	b = trimLeft(b)
-	j := indexSepLong(b)
-	f, rest := b[:j], b[j:]
+	// Host names differ in length from line to line, and nextField's
+	// word-at-a-time search would end at a different word each time.
+	f, rest := longField(b)
 	i := bytes.LastIndexByte(f, ':')
 	if i <= 0 {
 		return nil, reject("bad virtual host")

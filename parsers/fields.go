@@ -68,8 +68,9 @@ func lastSpace(b []byte) int {
 	return -1
 }
 
-// longField is nextField for a field that is mostly long, a URL: the
-// vectorised search from its first byte.
+// longField is nextField for a field that is long (a URL) or of varying
+// length (a virtual host): the vectorised search from its first byte,
+// whose path does not depend on the length.
 func longField(b []byte) (field, rest []byte) {
 	b = trimLeft(b)
 	j := indexSepLong(b)
