@@ -2,6 +2,8 @@ package parsers
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 )
@@ -40,6 +42,35 @@ func TestParseAddr(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("parseAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestParseAddrDotted compares parseAddr with netip on many strings made
+// of digits and dots, which random fuzzing seldom writes: octets of every
+// length, leading zeros, values over 255, missing and extra parts.
+func TestParseAddrDotted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "0123456789.0125."
+	for range 200_000 {
+		b := make([]byte, 1+rng.IntN(17))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if rng.IntN(4) == 0 { // a dotted quad, perhaps with something after it
+			b = fmt.Appendf(b[:0], "%d.%d.%d.%d", rng.IntN(300), rng.IntN(300), rng.IntN(300), rng.IntN(1100))
+			b = append(b, []byte(alphabet)[:rng.IntN(3)]...)
+		}
+		a, ok := parseAddr(b)
+		want, err := netip.ParseAddr(string(b))
+		if ok != (err == nil) || ok && a != want {
+			t.Fatalf("parseAddr(%q) = %v, %v; netip: %v, %v", b, a, ok, want, err)
+		}
+		// addrField reads the same address from a line.
+		line := append(append([]byte(nil), b...), " rest"...)
+		a, _, rest, ok := addrField(line)
+		if ok != (err == nil) || ok && (a != want || string(rest) != " rest") {
+			t.Fatalf("addrField(%q) = %v, %q, %v; netip: %v, %v", line, a, rest, ok, want, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"encoding/binary"
 	"time"
 )
 
@@ -80,23 +81,38 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 // dot and the fraction (three digits in Squid's formats; up to nine are
 // accepted).
 func parseEpochMillis(b []byte) (time.Time, bool) {
-	// Squid writes ten digits, a dot and three: read them without a search
-	// for the dot, and check all the digits at once.
+	// Squid writes ten digits, a dot and three: the first eight digits
+	// are read as one word, and all thirteen are checked at once.
 	if len(b) == 14 && b[10] == '.' {
-		var sec, ms int64
-		bad := 0
-		for _, c := range b[:10] {
-			bad |= 9 - int(c-'0') // negative for a byte that is not a digit
-			sec = sec*10 + int64(c-'0')
-		}
-		for _, c := range b[11:] {
-			bad |= 9 - int(c-'0')
-			ms = ms*10 + int64(c-'0')
-		}
-		if bad >= 0 {
-			return time.Unix(sec, ms*1e6).UTC(), true
+		hi, ok := digits8(binary.LittleEndian.Uint64(b))
+		c8, c9 := int64(b[8])-'0', int64(b[9])-'0'
+		m0, m1, m2 := int64(b[11])-'0', int64(b[12])-'0', int64(b[13])-'0'
+		// A byte that is not a digit makes 9-c or c negative.
+		if ok && (c8|c9|m0|m1|m2|(9-c8)|(9-c9)|(9-m0)|(9-m1)|(9-m2)) >= 0 {
+			sec := int64(hi)*100 + c8*10 + c9
+			return time.Unix(sec, (m0*100+m1*10+m2)*1e6).UTC(), true
 		}
 	}
+	return parseEpochSlow(b)
+}
+
+// digits8 parses eight ASCII digits, the first in v's low byte, in a few
+// multiplications instead of a loop.
+func digits8(v uint64) (uint64, bool) {
+	const zeros = '0' * lowBits
+	// Each byte is a digit if it is 0x30-0x39: v^zeros is then below 10,
+	// which adding 0x76 keeps below 0x80.
+	x := v ^ zeros
+	if (x&(0x7f*lowBits)+0x76*lowBits|x)&highBits != 0 {
+		return 0, false
+	}
+	x = x*10 + x>>8 // pairs: byte 0, 2, 4, 6 hold 10*d0+d1, ...
+	x = (x&0x000000ff000000ff)*(100+1000000<<32) + (x>>16&0x000000ff000000ff)*(1+10000<<32)
+	return x >> 32, true
+}
+
+// parseEpochSlow is parseEpochMillis for any number of digits.
+func parseEpochSlow(b []byte) (time.Time, bool) {
 	dot := -1
 	for i, c := range b {
 		if c == '.' {
