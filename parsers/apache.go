@@ -102,7 +102,7 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 		return errBadCLFTime
 	}
 
-	req, rest, err := nextQuoted(rest)
+	req, rest, err := p.quoted(rest)
 	if err != nil {
 		return err
 	}
@@ -138,12 +138,12 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 	if len(rest) >= 4 && rest[0] == ' ' && rest[1] == '"' && rest[2] == '-' && rest[3] == '"' && (len(rest) == 4 || rest[4] == ' ') && !p.noQuick {
 		rest = rest[4:]
 	} else {
-		if ref, rest, err = nextQuoted(rest); err != nil {
+		if ref, rest, err = p.quoted(rest); err != nil {
 			return err
 		}
 		ref = p.unescaped(dash(ref))
 	}
-	if ua, _, err = nextQuoted(rest); err != nil {
+	if ua, _, err = p.quoted(rest); err != nil {
 		return err
 	}
 	rec.Referer = ref
@@ -210,6 +210,20 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// quoted reads the next quoted field after spaces. In a line without a
+// backslash nothing is escaped, and the first quote that ends the line or
+// comes before a space closes the field: the quick path for one space
+// before it.
+func (p *Apache) quoted(b []byte) (field, rest []byte, err error) {
+	if len(b) > 1 && b[0] == ' ' && b[1] == '"' && !p.backslash && !p.noQuick {
+		j := bytes.IndexByte(b[2:], '"') + 2
+		if j >= 2 && (j+1 == len(b) || b[j+1] == ' ') {
+			return b[2:j], b[j+1:], nil
+		}
+	}
+	return nextQuoted(b)
+}
 
 // nextQuoted reads the next quoted field after spaces.
 func nextQuoted(b []byte) (field, rest []byte, err error) {
