@@ -66,6 +66,10 @@ func TestParseAddrDotted(t *testing.T) {
 		if ok != (err == nil) || ok && a != want {
 			t.Fatalf("parseAddr(%q) = %v, %v; netip: %v, %v", b, a, ok, want, err)
 		}
+		// A dotted quad is read by the quick path, not by netip.
+		if a, n := ipv4Prefix(b); err == nil && (n != len(b) || a != want) {
+			t.Fatalf("ipv4Prefix(%q) = %v, %d; want %v, %d", b, a, n, want, len(b))
+		}
 		// addrField reads the same address from a line.
 		line := append(append([]byte(nil), b...), " rest"...)
 		a, _, rest, ok := addrField(line)
