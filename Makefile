@@ -7,9 +7,10 @@ STATE      := $(CURDIR)/.state
 TEST_STATE := $(STATE)/test
 SAMPLE     := fixtures/sample.toml
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+PGO        := cmd/ispacct/default.pgo
 FUZZTIME   ?= 3s
 
-.PHONY: help deps test-deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench clean
+.PHONY: help deps test-deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench pgo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,8 +41,10 @@ test: test-deps build ## vet and all tests against a real PostgreSQL, mail serve
 	@rc=0; ISPACCT_TEST_STATE=$(TEST_STATE) $(MAKE) --no-print-directory test-go || rc=$$?; \
 	  ISPACCT_STATE_DIR=$(TEST_STATE) $(BIN) db stop >/dev/null 2>&1; exit $$rc
 
+# Tests are built with the profile, as the binary is: inlining it guides
+# changes what escapes to the heap, which the no-allocation tests check.
 test-go:
-	go test -count=1 ./...
+	go test -count=1 -pgo=$(PGO) ./...
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-vlanvm
 
@@ -64,7 +67,15 @@ lint: ## gofmt, go vet and staticcheck
 	go run $(STATICCHECK) ./...
 
 bench: deps build ## benchmarks with ratios against floors measured in the same run (BENCHFLAGS=-parse-only: parsers only)
-	go run ./fixtures/bench -bin $(BIN) $(BENCHFLAGS)
+	go run -pgo=$(PGO) ./fixtures/bench -bin $(BIN) $(BENCHFLAGS)
+
+# go build optimises cmd/ispacct by $(PGO), a CPU profile of the parsers
+# on generated logs; the bench above is built with it too.
+pgo: ## refresh the CPU profile the compiler optimises the parsers by
+	@mkdir -p $(STATE)
+	cd parsers && go test -run '^$$' -bench '^BenchmarkFile' -benchtime 40x \
+	  -cpuprofile $(STATE)/parsers.pprof -o $(STATE)/parsers.test .
+	cp $(STATE)/parsers.pprof $(PGO)
 
 clean: ## stop the private database and remove build output, state and archives
 	-@$(BIN) db stop --config $(SAMPLE) 2>/dev/null

@@ -196,7 +196,7 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 	if len(rest) > 2 && rest[0] == '-' && rest[1] == ' ' && rest[2] == '[' {
 		rest = rest[2:]
 	} else {
-		i := bytes.Index(rest, []byte(" ["))
+		i := bytes.Index(rest, spaceBracket)
 		if i < 0 {
 			return nil, errBadCLFTime
 		}
@@ -208,6 +208,10 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 	rec.HTUser = p.unescaped(user)
 	return rest, nil
 }
+
+// spaceBracket ends a user name. A literal []byte(" [") would be copied
+// to the heap on every call once the compiler inlines bytes.Index here.
+var spaceBracket = []byte(" [")
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

@@ -211,6 +211,8 @@ func TestApacheNoAllocs(t *testing.T) {
 		{ApacheCombined, apacheCombinedLine},
 		{ApacheVHostCombined, apacheVHostLine},
 		{ApacheCombined, `10.4.24.78 - - [21/Nov/2026:13:45:14 +0100] "GET /caf\xc3\xa9 HTTP/1.1" 200 - "-" "A \"B\""`},
+		{ApacheCommon, `10.4.24.78 - anna [21/Nov/2026:13:45:14 +0100] "GET / HTTP/1.1" 200 1`},
+		{ApacheCommon, `10.4.24.78 - jo doe [21/Nov/2026:13:45:14 +0100] "GET / HTTP/1.1" 200 1`},
 	} {
 		p := NewApache(tt.format, "")
 		line := []byte(tt.line)
