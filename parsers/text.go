@@ -57,7 +57,9 @@ const (
 //
 // Eight bytes are tested at a time: v&highBits finds bytes >= 0x80, and
 // (v-lowBits)&^v&highBits finds zero bytes (exactly, when no byte is
-// >= 0x80; otherwise b is not plain anyway).
+// >= 0x80; otherwise b is not plain anyway). An AVX2 check from a library
+// ran fewer instructions but took 1.7 times as long a line: it returns
+// without VZEROUPPER, and the SSE code after it (IndexByte) pays for that.
 func isPlain(b []byte) bool {
 	if len(b) < 8 {
 		for _, c := range b {
