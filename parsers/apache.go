@@ -153,9 +153,16 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 
 // virtualHost reads %v:%p into URL and Port.
 func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
-	// Host names differ in length from line to line, and nextField's
-	// word-at-a-time search would end at a different word each time.
-	f, rest := longField(b)
+	// Host names differ in length from line to line: their first 32 bytes
+	// are searched without a branch on where the space is.
+	var f, rest []byte
+	if j := 32; len(b) >= 32 {
+		j = sepIndex32((*[32]byte)(b))
+		f, rest = b[:j], b[j:]
+	}
+	if len(f) == 0 || len(f) == 32 {
+		f, rest = longField(b)
+	}
 	i := bytes.LastIndexByte(f, ':')
 	if i <= 0 {
 		return nil, reject("bad virtual host")
@@ -264,8 +271,12 @@ func (p *Apache) unescaped(b []byte) []byte {
 	if !p.backslash || bytes.IndexByte(b, '\\') < 0 {
 		return p.lt.field(b)
 	}
-	// Undone escapes may give bytes 0x80-0xFF: check the result.
-	return textField(&p.lt.scratch, unescapeApache(&p.lt.scratch, b))
+	// Undone \xHH escapes give bytes 0x80-0xFF: then check the result.
+	u, high := unescapeApache(&p.lt.scratch, b)
+	if high || !p.lt.plain {
+		return textField(&p.lt.scratch, u)
+	}
+	return u
 }
 
 // splitRequest splits "GET /x HTTP/1.1"; "GET /x" (HTTP/0.9) has no
@@ -273,6 +284,9 @@ func (p *Apache) unescaped(b []byte) []byte {
 // target, makes the request malformed.
 func splitRequest(req []byte) (method, target, proto []byte, ok bool) {
 	sp := 0
+	if hasPrefix(req, "GET ") { // most requests
+		sp = 3
+	}
 	for sp < len(req) && sp <= 32 && isToken[req[sp]] {
 		sp++
 	}
@@ -330,14 +344,14 @@ func quotedField(b []byte) (field, rest []byte, ok bool) {
 
 // unescapeApache undoes Apache's escapes `\"`, `\\` and `\xHH` (for bytes
 // 0x80-0xFF) and keeps the others as written. It returns b itself when b
-// has no backslash.
-func unescapeApache(scratch *[]byte, b []byte) []byte {
+// has no backslash; high says a \xHH escape gave a byte 0x80-0xFF.
+func unescapeApache(scratch *[]byte, b []byte) (out []byte, high bool) {
 	i := bytes.IndexByte(b, '\\')
 	if i < 0 {
-		return b
+		return b, false
 	}
 	start := len(*scratch)
-	out := append(*scratch, b[:i]...)
+	out = append(*scratch, b[:i]...)
 	for i < len(b) {
 		c := b[i]
 		if c != '\\' || i+1 == len(b) {
@@ -357,6 +371,7 @@ func unescapeApache(scratch *[]byte, b []byte) []byte {
 				if ok1 && ok2 && hi >= 8 {
 					out = append(out, hi<<4|lo)
 					i += 4
+					high = true
 					continue
 				}
 			}
@@ -365,7 +380,7 @@ func unescapeApache(scratch *[]byte, b []byte) []byte {
 		i++
 	}
 	*scratch = out
-	return out[start:len(out):len(out)]
+	return out[start:len(out):len(out)], high
 }
 
 func unhex(c byte) (byte, bool) {

@@ -63,6 +63,19 @@ func sepIndex16(a, b uint64) int {
 	return (t + t>>6*bits.TrailingZeros64(sepHigh(b))) >> 3
 }
 
+// sepIndex32 returns the index of the first space or tab in w, or 32.
+func sepIndex32(w *[32]byte) int {
+	m := sepBits(binary.LittleEndian.Uint64(w[:8])) | sepBits(binary.LittleEndian.Uint64(w[8:16]))<<8 |
+		sepBits(binary.LittleEndian.Uint64(w[16:24]))<<16 | sepBits(binary.LittleEndian.Uint64(w[24:]))<<24
+	return bits.TrailingZeros64(m | 1<<32)
+}
+
+// sepBits returns a bit per byte of v, the low byte first, set for a space
+// or a tab; the lowest one set is exact, as in sepHigh.
+func sepBits(v uint64) uint64 {
+	return (sepHigh(v) >> 7) * 0x0102040810204080 >> 56 // byte i's high bit to bit i
+}
+
 // sepHigh sets the high bit of each byte of v that is a space or a tab;
 // the lowest one set is exact (a borrow can only flag bytes above a real
 // hit).

@@ -135,6 +135,11 @@ func FuzzIndexSep(f *testing.F) {
 		if got := indexSep(b); got != want {
 			t.Fatalf("indexSep(%q) = %d, want %d", b, got, want)
 		}
+		if len(b) >= 32 {
+			if got := sepIndex32((*[32]byte)(b)); got != min(want, 32) {
+				t.Fatalf("sepIndex32(%q) = %d, want %d", b[:32], got, min(want, 32))
+			}
+		}
 	})
 }
 
