@@ -156,8 +156,8 @@ func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
 	// Host names differ in length from line to line: their first 32 bytes
 	// are searched without a branch on where the space is.
 	var f, rest []byte
-	if j := 32; len(b) >= 32 {
-		j = sepIndex32((*[32]byte)(b))
+	if len(b) >= 32 {
+		j := sepIndex32((*[32]byte)(b))
 		f, rest = b[:j], b[j:]
 	}
 	if len(f) == 0 || len(f) == 32 {

@@ -11,12 +11,13 @@ import (
 // it. Runs of spaces and tabs separate fields (Squid pads some with spaces).
 func nextField(b []byte) (field, rest []byte) {
 	b = trimLeft(b)
-	// indexSep's first step, here to spare a call for a short field.
-	j := 16
+	var j int
 	if len(b) >= 16 {
-		j = sepIndex16(binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]))
-	}
-	if j == 16 {
+		// indexSep's first step, here to spare a call for a short field.
+		if j = sepIndex16(binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])); j == 16 {
+			j += indexSep(b[16:])
+		}
+	} else {
 		j = indexSep(b)
 	}
 	return b[:j], b[j:]

@@ -121,9 +121,10 @@ func TestIndexSep(t *testing.T) {
 	}
 }
 
-// FuzzIndexSep checks the word-at-a-time search against a byte loop.
+// FuzzIndexSep checks the word-at-a-time searches against a byte loop.
 func FuzzIndexSep(f *testing.F) {
 	f.Add([]byte("0123456789abcdef0123456789abcdef0123 x\ty"))
+	f.Add([]byte(" \t HIER_DIRECT/93.184.216.75 text/html"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want := len(b)
 		for i, c := range b {
@@ -134,6 +135,15 @@ func FuzzIndexSep(f *testing.F) {
 		}
 		if got := indexSep(b); got != want {
 			t.Fatalf("indexSep(%q) = %d, want %d", b, got, want)
+		}
+		// nextField: separators skipped, then the same search.
+		t0 := bytes.TrimLeft(b, " \t")
+		end := bytes.IndexAny(t0, " \t")
+		if end < 0 {
+			end = len(t0)
+		}
+		if f, rest := nextField(b); string(f) != string(t0[:end]) || string(rest) != string(t0[end:]) {
+			t.Fatalf("nextField(%q) = %q, %q; want %q, %q", b, f, rest, t0[:end], t0[end:])
 		}
 		if len(b) >= 32 {
 			if got := sepIndex32((*[32]byte)(b)); got != min(want, 32) {
