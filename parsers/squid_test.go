@@ -179,6 +179,7 @@ func FuzzEpochMillis(f *testing.F) {
 
 // checkEpochQuick fails when parseEpochMillis and the general rule differ on b.
 func checkEpochQuick(t *testing.T, b []byte) {
+	t.Helper()
 	got, ok := parseEpochMillis(b)
 	want, wantOK := parseEpochSlow(b)
 	if ok != wantOK || !got.Equal(want) {
