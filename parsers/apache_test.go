@@ -106,6 +106,7 @@ var apacheFixtures = []struct {
 	{"combined.log", "", ApacheCombined},
 	{"vhost_combined.log", "", ApacheVHostCombined},
 	{"www.kunde.example-access.log", "www.kunde.example", ApacheCombined},
+	{"sample.log", "", ApacheVHostCombined}, // make run's sample
 }
 
 // TestApacheFixture parses the sample logs of every format and compares

@@ -18,7 +18,7 @@ import (
 // the open state at the end and the counts with the hand-checked golden
 // files.
 func TestPostfixFixture(t *testing.T) {
-	for _, name := range []string{"mail", "mail-rfc3339", "postfix"} {
+	for _, name := range []string{"mail", "mail-rfc3339", "postfix", "sample"} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
 			m := NewPostfix(MailOptions{Location: berlin, Reference: fixtureRef})

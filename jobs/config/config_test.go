@@ -18,6 +18,27 @@ func TestExampleLoads(t *testing.T) {
 	}
 }
 
+// TestSampleLoads: the configuration make run uses is valid and each of its
+// sources finds its bundled log.
+func TestSampleLoads(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	c, err := Load("../../fixtures/sample.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := map[string]bool{}
+	for _, src := range c.Sources {
+		files, err := filepath.Glob(src.Paths[0])
+		if err != nil || len(files) == 0 {
+			t.Errorf("source %s: %q finds no file (%v)", src.Name, src.Paths[0], err)
+		}
+		tables[src.Format] = true
+	}
+	if !tables["squid"] || !tables["apache-vhost"] || !tables["postfix"] {
+		t.Errorf("the sample should fill proxy, http and mta: formats %v", tables)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name, file, want string
