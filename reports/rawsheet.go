@@ -16,23 +16,25 @@ import (
 // sheet (an empty one, replaced on save), so the workbook's structure,
 // styles and names stay its business.
 type rawPart struct {
-	e    *spoolEntry
-	w    *bufio.Writer
-	cols []Column
-	sty  map[Kind]int
-	loc  *time.Location
-	rows int
-	line []byte
+	e     *spoolEntry
+	w     *bufio.Writer
+	cols  []Column
+	sty   map[Kind]int
+	loc   *time.Location
+	rows  int
+	line  []byte
+	title string // the workbook's, for the page header
 }
 
-func newRawPart(dir, path string, cols []Column, sty map[Kind]int, header int, loc *time.Location) (*rawPart, error) {
+func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, header int, loc *time.Location) (*rawPart, error) {
 	e, w, err := newSpoolEntry(dir, path)
 	if err != nil {
 		return nil, err
 	}
-	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: sty, loc: loc}
+	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: sty, loc: loc, title: title}
 	p.w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
 		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+		`<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>` +
 		`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>` +
 		`<sheetFormatPr defaultRowHeight="15"/><cols>`)
 	for i, c := range cols {
@@ -159,7 +161,13 @@ func looksEscaped(s string) bool {
 // finish closes the sheet with a filter over its rows and spools it.
 func (p *rawPart) finish() (spooled, string, error) {
 	ref := "A1:" + cellName(len(p.cols), max(p.rows, 2))
-	fmt.Fprintf(p.w, `</sheetData><autoFilter ref="%s"/></worksheet>`, ref)
+	// Printed like the other sheets (Workbook.printSetup), but for the
+	// repeated header row, which is a workbook name the library writes.
+	fmt.Fprintf(p.w, `</sheetData><autoFilter ref="%s"/>`+
+		`<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>`+
+		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>`+
+		`<headerFooter><oddHeader>&amp;L%s&amp;R&amp;A</oddHeader><oddFooter>&amp;CPage &amp;P of &amp;N</oddFooter></headerFooter></worksheet>`,
+		ref, appendXMLText(nil, headerText(p.title)))
 	if err := p.w.Flush(); err != nil {
 		return spooled{}, "", err
 	}

@@ -48,6 +48,7 @@ const MaxSheetRows = excelize.TotalRows - 1
 // properties, so that the same data gives the same bytes.
 type Workbook struct {
 	f       *excelize.File
+	title   string
 	loc     *time.Location
 	stamp   time.Time
 	tmpDir  string
@@ -62,7 +63,7 @@ type Workbook struct {
 // period's start), with times shown in loc.
 func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir string) (*Workbook, error) {
 	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
-	w := &Workbook{f: f, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, maxRows: MaxSheetRows, replace: map[string]spooled{}}
+	w := &Workbook{f: f, title: title, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, maxRows: MaxSheetRows, replace: map[string]spooled{}}
 	when := stamp.UTC().Format("2006-01-02T15:04:05Z")
 	if err := f.SetDocProps(&excelize.DocProperties{Title: title, Creator: "ispacct", Created: when, Modified: when}); err != nil {
 		return nil, err
@@ -118,6 +119,12 @@ func (w *Workbook) open(name string, cols []Column, chart *ChartSpec) (*sheetWri
 	if err := w.newSheet(name); err != nil {
 		return nil, fmt.Errorf("sheet %q: %w", name, err)
 	}
+	// Page set-up is in the sheet's first element, written when the
+	// stream starts.
+	fit := true
+	if err := w.f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
 	// A chart must be in place before the sheet is streamed.
 	if chart != nil && chart.Rows > 0 {
 		if err := w.f.AddChart(name, cellName(len(cols)+2, 2), chart.excelize(name, cols)); err != nil {
@@ -136,6 +143,9 @@ func (w *Workbook) open(name string, cols []Column, chart *ChartSpec) (*sheetWri
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return nil, err
 	}
+	if err := w.printSetup(name); err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
 	s := &sheetWriter{w: w, name: name, sw: sw, cols: cols, buf: make([]any, len(cols))}
 	head := make([]any, len(cols))
 	for i, c := range cols {
@@ -147,6 +157,26 @@ func (w *Workbook) open(name string, cols []Column, chart *ChartSpec) (*sheetWri
 	s.row = 1
 	return s, nil
 }
+
+// printSetup makes a sheet print the way a report is read: landscape, one
+// page wide however long, the header row on every page, the workbook's
+// title and the sheet's name above and page numbers below.
+func (w *Workbook) printSetup(sheet string) error {
+	landscape, wide, tall := "landscape", 1, 0
+	if err := w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	if err := w.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
+		OddHeader: "&L" + headerText(w.title) + "&R&A",
+		OddFooter: "&CPage &P of &N",
+	}); err != nil {
+		return err
+	}
+	return w.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet})
+}
+
+// headerText escapes s for a page header, where & starts a code.
+func headerText(s string) string { return strings.ReplaceAll(s, "&", "&&") }
 
 // add writes one row; values follow the columns' kinds: string for Text,
 // int64 for Count, float64 for MB and Percent, time.Time for Date and Time.
@@ -237,8 +267,10 @@ func (r *RawSheet) next() error {
 		}
 	}
 	var err error
-	r.cur, err = newRawPart(r.w.tmpDir, path, r.cols, r.w.styles, r.w.header, r.w.loc)
-	return err
+	if r.cur, err = newRawPart(r.w.tmpDir, path, r.w.title, r.cols, r.w.styles, r.w.header, r.w.loc); err != nil {
+		return err
+	}
+	return r.w.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + r.sheet + "'!$1:$1", Scope: r.sheet})
 }
 
 // finish ends the current sheet: its part is kept for Save, and the

@@ -13,7 +13,7 @@ func buildTestWorkbook(t *testing.T, maxRows int) []byte {
 	t.Helper()
 	loc, _ := time.LoadLocation("Europe/Berlin")
 	stamp := time.Date(2026, 11, 21, 0, 0, 0, 0, loc)
-	w, err := NewWorkbook("test", stamp, loc, t.TempDir())
+	w, err := NewWorkbook("test &co", stamp, loc, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,5 +86,29 @@ func TestWorkbook(t *testing.T) {
 	}
 	if total != 8 {
 		t.Fatalf("raw rows add up to %d, want 8", total)
+	}
+	// Every sheet prints landscape, one page wide, its header row on each
+	// page, with the title and sheet name above and page numbers below.
+	titles := map[string]string{}
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" {
+			titles[dn.Scope] = dn.RefersTo
+		}
+	}
+	for _, s := range f.GetSheetList() {
+		pl, err := f.GetPageLayout(s)
+		if err != nil || pl.Orientation == nil || *pl.Orientation != "landscape" || pl.FitToWidth == nil || *pl.FitToWidth != 1 ||
+			pl.FitToHeight == nil || *pl.FitToHeight != 0 {
+			t.Errorf("%s: page layout %+v %v", s, pl, err)
+		}
+		if sp, err := f.GetSheetProps(s); err != nil || sp.FitToPage == nil || !*sp.FitToPage {
+			t.Errorf("%s: fit to page not set (%v)", s, err)
+		}
+		if hf, err := f.GetHeaderFooter(s); err != nil || hf.OddHeader != "&Ltest &&co&R&A" || hf.OddFooter != "&CPage &P of &N" {
+			t.Errorf("%s: header and footer %+v %v", s, hf, err)
+		}
+		if want := "'" + s + "'!$1:$1"; titles[s] != want {
+			t.Errorf("%s: print titles %q, want %q", s, titles[s], want)
+		}
 	}
 }

@@ -270,7 +270,7 @@ func (q *querier) mail(wb *reports.Workbook) error {
 var (
 	rawProxyCols = []reports.Column{{Title: "lan_name", Width: 16}, {Title: "ip_client", Width: 16}, {Title: "url", Width: 60},
 		{Title: "zeit", Width: 20, Kind: reports.Time}, {Title: "size", Width: 12, Kind: reports.Count},
-		{Title: "status", Width: 22}, {Title: "methode", Width: 10}}
+		{Title: "status", Width: 26}, {Title: "methode", Width: 10}}
 	rawHTTPCols = []reports.Column{{Title: "ip", Width: 16}, {Title: "url", Width: 28}, {Title: "zeit", Width: 20, Kind: reports.Time},
 		{Title: "size", Width: 12, Kind: reports.Count}, {Title: "datei", Width: 50}, {Title: "htuser", Width: 14}}
 	rawMailCols = []reports.Column{{Title: "msgid", Width: 30}, {Title: "m_to", Width: 28}, {Title: "m_from", Width: 28},
