@@ -241,21 +241,32 @@ type FailureNotice struct {
 	At      time.Time // when it failed
 	Err     string    // the error, as the job reported it
 	Command string    // the command that runs it again
+	// Partial: the job finished but left out what Err lists, one item a
+	// line; it is not run again by itself.
+	Partial bool
 }
 
 // Text renders the notice as the plain-text body.
 func (f *FailureNotice) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The ispacct job %q failed on %s at %s.\n\n", f.Job, f.Host, f.At.Format("2006-01-02 15:04:05 -07:00"))
-	section(&b, "Error")
+	at := f.At.Format("2006-01-02 15:04:05 -07:00")
+	title, again, end := "Error", "Run it again with", "Committed work is kept; the next run goes on from there."
+	if f.Partial {
+		fmt.Fprintf(&b, "The ispacct job %q was only partly done on %s at %s.\n\n", f.Job, f.Host, at)
+		title, again = "Left out", "Once the cause is fixed, run it again with"
+		end = "What could be read is loaded and archived; running it again adds only what is missing."
+	} else {
+		fmt.Fprintf(&b, "The ispacct job %q failed on %s at %s.\n\n", f.Job, f.Host, at)
+	}
+	section(&b, title)
 	for _, l := range strings.Split(strings.TrimRight(f.Err, "\n"), "\n") {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}
 	if f.Command != "" {
 		b.WriteString("\n")
-		section(&b, "Run it again with")
+		section(&b, again)
 		fmt.Fprintf(&b, "  %s\n", f.Command)
 	}
-	b.WriteString("\nCommitted work is kept; the next run goes on from there.\n")
+	b.WriteString("\n" + end + "\n")
 	return b.String()
 }

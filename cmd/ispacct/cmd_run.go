@@ -233,6 +233,9 @@ func (a *app) printRun(r jobrun.Result) {
 	for _, p := range r.Partial {
 		fmt.Fprintf(w, "  left out: %s\n", p)
 	}
+	if r.Status == jobrun.StatusPartial && r.Notice != "" {
+		fmt.Fprintf(w, "  notice of what was left out: %s\n", r.Notice)
+	}
 	if r.Status == jobrun.StatusFailed {
 		fmt.Fprintf(w, "  error: %s\n", oneLine(r.Error))
 		if r.Notice != "" {

@@ -19,6 +19,9 @@ type Failure struct {
 	Err     error     // what the job returned
 	Command string    // the command that runs it again: "ispacct ingest --source squid"
 	At      time.Time // when it failed; zero: now
+	// Partial: the job ran but left out what Err lists (a file it could
+	// not read, say), which the administrator must see to.
+	Partial bool
 }
 
 // NotifyFailure tells the administrator that a job failed, as cron's
@@ -84,8 +87,12 @@ func failureMessage(opt Options, f Failure) (*Delivery, *reports.Message) {
 	// The whole second, not messageID's 12-character digest: two failures
 	// of a job ten minutes apart are two messages.
 	d.MessageID = fmt.Sprintf("ispacct.%s.%s.%s.%s@%s", KindFailure, safe(f.Job), d.Channel, at.UTC().Format("20060102T150405Z"), safe(opt.Host))
-	d.Subject = fmt.Sprintf("[ispacct %s] FAILED: %s", opt.Host, f.Job)
-	n := reports.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command}
+	what := "FAILED"
+	if f.Partial {
+		what = "PARTLY DONE"
+	}
+	d.Subject = fmt.Sprintf("[ispacct %s] %s: %s", opt.Host, what, f.Job)
+	n := reports.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command, Partial: f.Partial}
 	msg := &reports.Message{
 		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: at.In(opt.Loc), MessageID: d.MessageID,
 		Body: n.Text(), Headers: []reports.Header{{Name: "X-Ispacct-Job", Value: safe(f.Job)}},

@@ -26,6 +26,10 @@ type chainRun struct {
 	log  *slog.Logger // the chain's own lines: job, period, run
 	// jobLog is for the jobs the steps call, which name their period.
 	jobLog *slog.Logger
+	// attention is what was left out that the administrator must see to:
+	// all of Result.Partial but the messages waiting in the outbox, which
+	// it retries by itself.
+	attention []string
 }
 
 func (c *chainRun) skip(step, why string) {
@@ -38,6 +42,9 @@ func (c *chainRun) skip(step, why string) {
 
 func (c *chainRun) partial(step, why string) {
 	c.res.Partial = append(c.res.Partial, why)
+	if step != StepDeliver {
+		c.attention = append(c.attention, why)
+	}
 	c.log.Warn("step partly done", "step", step, "why", why)
 }
 

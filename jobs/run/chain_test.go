@@ -65,3 +65,52 @@ func TestStopLetsTheStepFinish(t *testing.T) {
 		t.Errorf("a stop is no failure to mail: %v", err)
 	}
 }
+
+// TestPartialRunNotice: a run that finishes but leaves out a file it
+// cannot read mails the administrator what was left out and the command
+// that runs it again; one whose archive only waits in the outbox (which
+// retries it by itself) mails nothing more.
+func TestPartialRunNotice(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 28, 12, 0))
+	md := filepath.Join(e.dir, "Maildir")
+	cfg, _ := e.config(t, "ispacct.toml", fmt.Sprintf("[mail]\nmaildir = %q\n", md))
+	damaged := filepath.Join(e.dir, "access.log.2.gz")
+	if err := os.WriteFile(damaged, []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deps := run.Deps{Pool: e.db.Pool, Cfg: cfg, Log: e.log, Now: func() time.Time { return berlin(2026, 10, 29, 12, 0) }}
+	day := report.Day(berlin(2026, 10, 28, 0, 0), cfg.Loc)
+	res, err := run.Daily(context.Background(), deps, day)
+	if err != nil || res.Status != run.StatusPartial || res.Notice == "" {
+		t.Fatalf("want a partial run with a notice: %v %+v", err, res.Run)
+	}
+	msgs, _ := filepath.Glob(filepath.Join(md, "new", "*"))
+	var notice string
+	for _, m := range msgs {
+		b, _ := os.ReadFile(m)
+		if strings.Contains(string(b), "PARTLY DONE: run daily 2026-10-28") {
+			notice = strings.NewReplacer("=\r\n", "", "=\n", "").Replace(string(b))
+		}
+	}
+	if len(msgs) != 2 || !strings.Contains(notice, damaged+" not read from offset") ||
+		!strings.Contains(notice, "ispacct run daily --date 2026-10-28 --config") || !strings.Contains(notice, " --force") {
+		t.Fatalf("%d message(s); the notice:\n%s", len(msgs), notice)
+	}
+	t.Logf("notice:\n%s", notice)
+	os.Remove(damaged)
+
+	// The mail server refuses: the archive waits, the run is partial, and
+	// no notice is queued beside it.
+	cfg, _ = e.config(t, "smtp.toml", "[mail]\nto = [\"admin@isp.example\"]\nfrom = \"ispacct@isp.example\"\n"+
+		"[mail.smtp]\nhost = \"127.0.0.1\"\nport = 1\nsecurity = \"none\"\ntimeout = \"2s\"\n")
+	deps.Cfg = cfg
+	res, err = run.Daily(context.Background(), deps, report.Day(berlin(2026, 10, 27, 0, 0), cfg.Loc))
+	if err != nil || res.Status != run.StatusPartial || res.Notice != "" {
+		t.Fatalf("want a partial run without a notice: %v %+v notice %q", err, res.Run, res.Notice)
+	}
+	var notices int
+	e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM deliveries WHERE kind = 'failure'`).Scan(&notices)
+	if notices != 1 {
+		t.Fatalf("%d notices in the outbox, want only the first run's", notices)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/config"
@@ -33,24 +34,40 @@ func isDefaultPath(file string) bool {
 }
 
 // notify mails the administrator that res failed, with the command that
-// runs it again: through the outbox when the database answers (so a mail
-// server that is down delays it, never loses it), else straight to the
-// mail server or the Maildir.
+// runs it again.
 func notify(ctx context.Context, deps Deps, res *Result) {
+	mailNotice(ctx, deps, res, deliver.Failure{
+		Err:     fmt.Errorf("step %s: %s", res.Step, res.Error),
+		Command: Command(deps.Cfg, res.Job, res.Period),
+	})
+}
+
+// notifyPartial mails the administrator what a run that finished left
+// out: the period counts as done and is not run again by itself, so a
+// damaged file or a log in a format ispacct no longer reads would
+// otherwise go unseen.
+func notifyPartial(ctx context.Context, deps Deps, res *Result, leftOut []string) {
+	mailNotice(ctx, deps, res, deliver.Failure{
+		Err:     errors.New(strings.Join(leftOut, "\n")),
+		Command: Command(deps.Cfg, res.Job, res.Period) + " --force",
+		Partial: true,
+	})
+}
+
+// mailNotice sends f about res: through the outbox when the database
+// answers (so a mail server that is down delays it, never loses it), else
+// straight to the mail server or the Maildir.
+func mailNotice(ctx context.Context, deps Deps, res *Result, f deliver.Failure) {
 	cfg := deps.Cfg
 	log := deps.Log.With("job", res.Job, "period", res.Period)
 	if !cfg.Mail.SMTPEnabled() && !cfg.Mail.MaildirEnabled() {
-		log.Warn("failure not mailed: no delivery configured (mail.smtp.host or mail.maildir)")
+		log.Warn("notice not mailed: no delivery configured (mail.smtp.host or mail.maildir)", "partial", f.Partial)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	f := deliver.Failure{
-		Job:     fmt.Sprintf("run %s %s", res.Job, res.Period),
-		Err:     fmt.Errorf("step %s: %s", res.Step, res.Error),
-		Command: Command(cfg, res.Job, res.Period),
-		At:      res.StartedAt,
-	}
+	f.Job = fmt.Sprintf("run %s %s", res.Job, res.Period)
+	f.At = res.StartedAt
 	if res.FinishedAt != nil {
 		f.At = *res.FinishedAt
 	}
@@ -63,10 +80,10 @@ func notify(ctx context.Context, deps Deps, res *Result) {
 			return
 		}
 	}
-	log.Warn("failure notice cannot go through the outbox; sending it directly", "error", err)
+	log.Warn("notice cannot go through the outbox; sending it directly", "error", err, "partial", f.Partial)
 	where, err := deliver.NotifyFailureDirect(ctx, opt, f)
 	if err != nil {
-		log.Error("failure notice lost: neither the outbox nor the mail server took it", "error", err)
+		log.Error("notice lost: neither the outbox nor the mail server took it", "error", err, "partial", f.Partial)
 		return
 	}
 	res.Notice = where

@@ -120,7 +120,7 @@ type Result struct {
 	Deliver *deliver.Result   `json:"deliver,omitempty"`
 	Skipped map[string]string `json:"skipped,omitempty"` // step: why it did nothing
 	Before  *Run              `json:"done_before,omitempty"`
-	Notice  string            `json:"failure_notice,omitempty"` // where the failure mail went
+	Notice  string            `json:"failure_notice,omitempty"` // where the failure or partial-run notice went
 	// Recorded is false when the ledger could not take the outcome (the
 	// database was down); the daemon records it later.
 	Recorded bool `json:"recorded"`
@@ -251,6 +251,9 @@ func chain(ctx context.Context, deps Deps, job Job, p report.Period) (Result, er
 	res.FinishedAt = ptr(time.Now())
 	res.Seconds = res.FinishedAt.Sub(res.StartedAt).Seconds()
 	record(ctx, deps, &res, log)
+	if len(c.attention) > 0 {
+		notifyPartial(ctx, deps, &res, c.attention)
+	}
 	args := []any{"status", res.Status, "seconds", round(res.Seconds), "rows", res.Rows, "rejects", res.Rejects, "deliveries", res.Deliveries}
 	if res.Error != "" {
 		args = append(args, "left_out", res.Error)
