@@ -259,6 +259,14 @@ func (q *querier) mail(wb *reports.Workbook) error {
 		for _, r := range rows {
 			r[n+2] = float64(r[n+2].(int64)) / mb
 			r[n+3] = float64(r[n+3].(int64)) / mb
+			// Said in words for the reader: the null sender of bounces and
+			// notices, and a sender without a domain ("root").
+			if r[0] == "<>" {
+				r[0] = "<> (bounces, notices)"
+			}
+			if r[n-1] == "" {
+				r[n-1] = "(none)"
+			}
 		}
 		if err := wb.Sheet(s.sheet, append(append([]reports.Column{}, s.head...), cols...), rows, nil); err != nil {
 			return err
