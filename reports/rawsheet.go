@@ -26,7 +26,7 @@ type rawPart struct {
 	title string // the workbook's, for the page header
 }
 
-func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, header int, loc *time.Location) (*rawPart, error) {
+func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, heads []int, loc *time.Location) (*rawPart, error) {
 	e, w, err := newSpoolEntry(dir, path)
 	if err != nil {
 		return nil, err
@@ -45,21 +45,24 @@ func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, header
 	for i, c := range cols {
 		head[i] = c.Title
 	}
-	return p, p.row(head, header)
+	return p, p.row(head, heads)
 }
 
 // add writes a data row.
-func (p *rawPart) add(values []any) error { return p.row(values, -1) }
+func (p *rawPart) add(values []any) error { return p.row(values, nil) }
 
-// row writes one row; style, when not -1, applies to every cell (header).
-func (p *rawPart) row(values []any, style int) error {
+// row writes one row; styles, when given, are its cells' (the header's),
+// else each column's kind sets the style.
+func (p *rawPart) row(values []any, styles []int) error {
 	p.rows++
 	b := append(p.line[:0], `<row r="`...)
 	b = strconv.AppendInt(b, int64(p.rows), 10)
 	b = append(b, `">`...)
 	for i, v := range values {
-		s := style
-		if s < 0 {
+		var s int
+		if styles != nil {
+			s = styles[i]
+		} else {
 			s = p.sty[p.cols[i].Kind]
 		}
 		b = p.cell(b, v, s)

@@ -53,7 +53,8 @@ type Workbook struct {
 	stamp   time.Time
 	tmpDir  string
 	styles  map[Kind]int
-	header  int
+	header  int // header cells: bold on a tint, left for text
+	numHead int // ... and right-aligned over numbers
 	sheets  int
 	maxRows int                // MaxSheetRows, lowered in tests
 	replace map[string]spooled // raw sheets' parts, written ahead
@@ -87,9 +88,13 @@ func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir strin
 		}
 		w.styles[st.k] = id
 	}
+	head := excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}
 	var err error
-	if w.header, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}); err != nil {
+	if w.header, err = f.NewStyle(&head); err != nil {
+		return nil, err
+	}
+	head.Alignment = &excelize.Alignment{Horizontal: "right"}
+	if w.numHead, err = f.NewStyle(&head); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -149,13 +154,22 @@ func (w *Workbook) open(name string, cols []Column, chart *ChartSpec) (*sheetWri
 	s := &sheetWriter{w: w, name: name, sw: sw, cols: cols, buf: make([]any, len(cols))}
 	head := make([]any, len(cols))
 	for i, c := range cols {
-		head[i] = excelize.Cell{StyleID: w.header, Value: c.Title}
+		head[i] = excelize.Cell{StyleID: w.headStyle(c.Kind), Value: c.Title}
 	}
 	if err := sw.SetRow("A1", head); err != nil {
 		return nil, err
 	}
 	s.row = 1
 	return s, nil
+}
+
+// headStyle is the style of a column's title: numbers are right-aligned,
+// and so are their titles.
+func (w *Workbook) headStyle(k Kind) int {
+	if k == Text {
+		return w.header
+	}
+	return w.numHead
 }
 
 // printSetup makes a sheet print the way a report is read: landscape, one
@@ -267,7 +281,11 @@ func (r *RawSheet) next() error {
 		}
 	}
 	var err error
-	if r.cur, err = newRawPart(r.w.tmpDir, path, r.w.title, r.cols, r.w.styles, r.w.header, r.w.loc); err != nil {
+	heads := make([]int, len(r.cols))
+	for i, c := range r.cols {
+		heads[i] = r.w.headStyle(c.Kind)
+	}
+	if r.cur, err = newRawPart(r.w.tmpDir, path, r.w.title, r.cols, r.w.styles, heads, r.w.loc); err != nil {
 		return err
 	}
 	return r.w.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + r.sheet + "'!$1:$1", Scope: r.sheet})

@@ -87,6 +87,21 @@ func TestWorkbook(t *testing.T) {
 	if total != 8 {
 		t.Fatalf("raw rows add up to %d, want 8", total)
 	}
+	// Titles of number columns are right-aligned over their numbers, on
+	// streamed and raw sheets alike.
+	for _, c := range []struct {
+		sheet, cell string
+		right       bool
+	}{{"Summary", "A1", false}, {"Summary", "B1", true}, {"proxy", "A1", false}, {"proxy (2)", "B1", true}} {
+		id, err := f.GetCellStyle(c.sheet, c.cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.GetStyle(id)
+		if err != nil || st.Font == nil || !st.Font.Bold || (st.Alignment != nil && st.Alignment.Horizontal == "right") != c.right {
+			t.Errorf("%s!%s: header style %+v %v, want right-aligned %v", c.sheet, c.cell, st, err, c.right)
+		}
+	}
 	// Every sheet prints landscape, one page wide, its header row on each
 	// page, with the title and sheet name above and page numbers below.
 	titles := map[string]string{}
