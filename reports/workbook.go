@@ -88,8 +88,13 @@ func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir strin
 		}
 		w.styles[st.k] = id
 	}
-	head := excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}
-	var err error
+	// The body's font, named: a font without a name is a serif in some
+	// readers (LibreOffice).
+	font, err := f.GetDefaultFont()
+	if err != nil {
+		return nil, err
+	}
+	head := excelize.Style{Font: &excelize.Font{Bold: true, Family: font, Size: 11}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}
 	if w.header, err = f.NewStyle(&head); err != nil {
 		return nil, err
 	}
@@ -339,11 +344,18 @@ func (c *ChartSpec) excelize(sheet string, cols []Column) *excelize.Chart {
 	ref := func(col, from, to int) string {
 		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, colName(col), from, colName(col), to)
 	}
+	// Axis labels in a dark grey: the library's default is too pale to
+	// read, in print above all. One colour a series, not one a bar.
+	label := excelize.Font{Color: "404040", Size: 9}
+	vary := false
 	ch := &excelize.Chart{
-		Type:      c.Type,
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
-		Dimension: excelize.ChartDimension{Width: 720, Height: 400},
-		Legend:    excelize.ChartLegend{Position: "bottom"},
+		Type:       c.Type,
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
+		Dimension:  excelize.ChartDimension{Width: 720, Height: 400},
+		Legend:     excelize.ChartLegend{Position: "bottom"},
+		VaryColors: &vary,
+		XAxis:      excelize.ChartAxis{Font: label},
+		YAxis:      excelize.ChartAxis{Font: label, MajorGridLines: true},
 	}
 	if len(c.Values) == 1 {
 		ch.Legend.Position = "none"
