@@ -101,10 +101,20 @@ func FuzzSquid(f *testing.F) {
 		f.Add(l)
 	}
 	f.Add([]byte("1.1 1 ::1 A 1 B C D E F\x00\xff"))
+	f.Add([]byte("1795215541.000   !120 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var p Squid
-		var rec Proxy
-		if err := p.Parse(line, &rec); err != nil {
+		var rec, rec2 Proxy
+		err := p.Parse(line, &rec)
+		general := Squid{noQuick: true}
+		err2 := general.Parse(line, &rec2)
+		if (err == nil) != (err2 == nil) || err != nil && Reason(err) != Reason(err2) {
+			t.Fatalf("quick path and general rule disagree: %v / %v", err, err2)
+		}
+		if err == nil && fmt.Sprint(rec) != fmt.Sprint(rec2) {
+			t.Fatalf("quick path and general rule differ:\n%v\n%v", rec, rec2)
+		}
+		if err != nil {
 			if Reason(err) == "" {
 				t.Fatal("reject without a reason")
 			}
