@@ -212,7 +212,9 @@ func ipv4Prefix(b []byte) (netip.Addr, int) {
 		}
 		// i <= 4*part here, so i+2 < 16. Octets of one, two and three
 		// digits come mixed in a log: the digits are counted without
-		// branches, which the processor could not predict.
+		// branches, which the processor could not predict. (Finding the
+		// dots and digits of all 16 bytes with word masks first ran as
+		// many instructions and took longer.)
 		c0, c1, c2 := w[i&15]-'0', w[(i+1)&15]-'0', w[(i+2)&15]-'0'
 		if c0 > 9 {
 			return netip.Addr{}, 0
