@@ -72,3 +72,38 @@ func TestMaildirThroughPOP3(t *testing.T) {
 		t.Fatalf("after DELE the mailbox should be empty: %d %v", len(again), err)
 	}
 }
+
+// TestMaildirThroughIMAP: the same over IMAP, the other way a dial-in
+// client reads the Maildir; two messages, in the order they were written.
+func TestMaildirThroughIMAP(t *testing.T) {
+	dc := mailtest.StartDovecot(t)
+	md := reports.Maildir{Dir: dc.Maildir}
+	var want [][]byte
+	for i := range 2 {
+		path, data := randomFile(t, "acct-2026-11-21.zip", 150_000+i)
+		var eml bytes.Buffer
+		if _, err := testMessage(path).WriteTo(&eml); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := md.Deliver(reports.MaildirName(1795300000+int64(i), "ispacct1g0", "cpe"), &eml); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, data)
+	}
+	msgs, err := mailtest.IMAPFetch(dc.IMAP, dc.User, dc.Password)
+	if err != nil {
+		t.Fatalf("imap: %v\n%s", err, dc.Log())
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("imap gave %d messages, want 2", len(msgs))
+	}
+	for i, m := range msgs {
+		p, err := mailtest.Parse(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(p.Attachments["acct-2026-11-21.zip"], want[i]) {
+			t.Fatalf("message %d: the attachment fetched over IMAP differs from the archive", i+1)
+		}
+	}
+}
