@@ -157,7 +157,7 @@ func parseLine(line string) (VLAN, string) {
 	name := "vlan" + strconv.Itoa(id)
 	if len(fields) == 2 {
 		name = fields[1]
-		if msg := checkName(name); msg != "" {
+		if msg := CheckName(name); msg != "" {
 			return VLAN{}, msg
 		}
 	}
@@ -177,12 +177,14 @@ func parseID(s string) (int, string) {
 	return id, ""
 }
 
-// checkName enforces the LAN name charset. Names end up in PostgreSQL text
-// columns, pipe-delimited files and spreadsheets, and admins type them in
-// psql: letters (any script), digits, '-', '_' and '.', starting with a
-// letter or digit, so that a spreadsheet never reads a name as a formula
-// ('=', '+', '-', '@') and no quoting is ever needed.
-func checkName(name string) string {
+// CheckName says what is wrong with a LAN name, or "" if nothing is; the
+// same rule holds for vlan.config and for prefixes loaded by hand. Names
+// end up in PostgreSQL text columns, pipe-delimited files and
+// spreadsheets, and admins type them in psql: letters (any script),
+// digits, '-', '_' and '.', starting with a letter or digit, so that a
+// spreadsheet never reads a name as a formula ('=', '+', '-', '@') and no
+// quoting is ever needed.
+func CheckName(name string) string {
 	if n := utf8.RuneCountInString(name); n > MaxNameLength {
 		return fmt.Sprintf("lan name %q is longer than %d characters", name, MaxNameLength)
 	}

@@ -197,3 +197,28 @@ func TestExampleConfigIsTestdata(t *testing.T) {
 		t.Errorf("exampleConfig in apply_linux_test.go differs from testdata/vlan.config")
 	}
 }
+
+// FuzzParseConfig: whatever vlan.config holds, ParseConfig gives VLANs with
+// ids in range and valid, distinct names, or a ConfigError naming lines.
+func FuzzParseConfig(f *testing.F) {
+	for _, s := range []string{"1 maint\n1048 kunde-mueller\n", "\ufeff3 three\r\n", "007 bond # x\n", "5 =x\n4095\n", "2 a\n2 b\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		vlans, err := ParseConfig(strings.NewReader(in), "vlan.config")
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) && len(ce.Lines) == 0 {
+				t.Fatal("a ConfigError without lines")
+			}
+			return
+		}
+		ids, names := map[int]bool{}, map[string]bool{}
+		for _, v := range vlans {
+			if v.ID < MinVLAN || v.ID > MaxVLAN || CheckName(v.Name) != "" || ids[v.ID] || names[foldName(v.Name)] || v.Line < 1 {
+				t.Fatalf("accepted %+v from %q", v, in)
+			}
+			ids[v.ID], names[foldName(v.Name)] = true, true
+		}
+	})
+}

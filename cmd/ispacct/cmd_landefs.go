@@ -20,8 +20,10 @@ func init() {
 		help: `landefs maps address prefixes to customer LAN names; proxy clients are
 assigned by longest-prefix match. netsetup keeps the prefixes of
 vlan.config in step; use import for prefixes given to customers by hand.
-FILE holds "<lan_name> <prefix>" lines; '#' starts a comment. With
---replace, manual prefixes missing from FILE are removed.
+FILE holds "<lan_name> <prefix>" lines; '#' starts a comment. Names
+follow vlan.config's rule: letters, digits, '-', '_' and '.', starting
+with a letter or digit, at most 64 characters. With --replace, manual
+prefixes missing from FILE are removed.
 
 Example:
   ispacct landefs import fixtures/landefs.txt

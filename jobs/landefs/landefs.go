@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/netsetup"
 )
 
 // Def is one prefix of a LAN.
@@ -45,6 +47,9 @@ func Parse(r io.Reader, name string) ([]Def, error) {
 		}
 		if len(f) != 2 {
 			return nil, fileErr("%s:%d: want \"<lan_name> <prefix>\", got %q", name, n, strings.TrimSpace(line))
+		}
+		if msg := netsetup.CheckName(f[0]); msg != "" {
+			return nil, fileErr("%s:%d: %s", name, n, msg)
 		}
 		p, err := netip.ParsePrefix(f[1])
 		if err != nil {
