@@ -54,7 +54,7 @@ test-vlanvm: ## netsetup on a real kernel: Debian's kernel in QEMU (needs root)
 	else echo "test-vlanvm: skipped: needs root to install QEMU (run: sudo make test-vlanvm)"; fi
 
 fuzz-smoke: ## run every fuzz target briefly (FUZZTIME, default 3s)
-	@parsers/fuzz.sh $(FUZZTIME)
+	@fixtures/fuzz.sh $(FUZZTIME)
 
 fuzz: ## run every fuzz target for a minute each
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZTIME=60s
