@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,4 +136,35 @@ func TestSchedule(t *testing.T) {
 			t.Errorf("%q: err = %v, want %q", tt.file, err, tt.want)
 		}
 	}
+}
+
+// FuzzLoad: whatever the file holds, Load returns a configuration or an
+// *Error that names the file, and never panics.
+func FuzzLoad(f *testing.F) {
+	t0 := "timezone = \"Europe/Berlin\"\n[ingest]\nmax_age_days = 3\n[[source]]\nname = \"squid\"\nformat = \"squid\"\npaths = [\"/var/log/squid/access.log*\"]\n"
+	for _, s := range []string{t0, "[mail]\nretry_min = \"-5m\"\n", "[schedule]\ndaily = \"25:00\"\n", "[[source]]\nformat = \"iis\"\n", "x = [1, \"a\"]\n"} {
+		f.Add(s)
+	}
+	if b, err := os.ReadFile("ispacct.example.toml"); err == nil {
+		f.Add(string(b))
+	}
+	f.Setenv("DATABASE_URL", "")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, text string) {
+		p := filepath.Join(dir, "ispacct.toml")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(p)
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) || ce.File == "" {
+				t.Fatalf("error %v is no *Error naming the file", err)
+			}
+			return
+		}
+		if c.Loc == nil || c.File == "" {
+			t.Fatalf("accepted a configuration without a zone or file: %+v", c)
+		}
+	})
 }
