@@ -7,6 +7,8 @@ import (
 	"net/url"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/ispacct/ispacct/jobs/ingest"
 )
 
 func init() {
@@ -36,7 +38,15 @@ Example:
 			} else {
 				fmt.Fprintln(a.stdout, "# no configuration file: defaults and environment")
 			}
-			return toml.NewEncoder(a.stdout).Encode(c)
+			if err := toml.NewEncoder(a.stdout).Encode(c); err != nil {
+				return err
+			}
+			for _, s := range c.Sources {
+				if files, err := ingest.Expand(s.Paths); err == nil && len(files) == 0 {
+					fmt.Fprintf(a.stderr, "warning: %s\n", ingest.NoMatch(s.Name, s.Paths))
+				}
+			}
+			return nil
 		},
 	})
 }

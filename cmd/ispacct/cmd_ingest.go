@@ -129,6 +129,9 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 			}
 			return fmt.Errorf("source %s, database %s: %w", s.Name, a.server, err)
 		}
+		if cs, ok := a.cfg.Source(s.Name); ok && len(s.Files) == 0 {
+			partial = append(partial, ingest.NoMatch(s.Name, cs.Paths))
+		}
 		for _, fe := range res.FileErrors {
 			partial = append(partial, fmt.Sprintf("%s: %s at offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))
 		}

@@ -328,3 +328,21 @@ func TestRejectsAndMaintain(t *testing.T) {
 		t.Fatalf("the dry run removed rows: %d left", n)
 	}
 }
+
+// TestSourceWithoutFiles: a source whose paths match no file (a typo, a
+// log moved by an upgrade) makes ingest partly done, not a quiet success,
+// and 'ispacct config' warns of it.
+func TestSourceWithoutFiles(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	cfg := filepath.Join(dir, "ispacct.toml")
+	os.WriteFile(cfg, []byte("timezone = \"Europe/Berlin\"\n[[source]]\nname = \"squid\"\nformat = \"squid\"\npaths = [\"/var/log/squid3/access.log*\"]\n"), 0o644)
+	code, out, stderr := ispacct(t, "ingest", "--config", cfg, "--db", db.ConnString)
+	if code != exitPartial || !strings.Contains(stderr, "squid: no file matches /var/log/squid3/access.log*") {
+		t.Fatalf("ingest: exit %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = ispacct(t, "config", "--config", cfg)
+	if code != 0 || !strings.Contains(stderr, "warning: squid: no file matches /var/log/squid3/access.log*") {
+		t.Fatalf("config: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -31,6 +31,13 @@ func Expand(globs []string) ([]string, error) {
 	return files, nil
 }
 
+// NoMatch says that none of a source's globs matched a file: a path
+// mistyped, or a log moved by an upgrade, which would otherwise give
+// empty accounting night after night without a word.
+func NoMatch(source string, globs []string) string {
+	return fmt.Sprintf("%s: no file matches %s", source, strings.Join(globs, ", "))
+}
+
 // rotation describes where a file stands in a rotated set.
 type rotation struct {
 	base  string

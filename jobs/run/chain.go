@@ -100,6 +100,9 @@ func (c *chainRun) ingest(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("source %s: %w", s.Name, err)
 		}
+		if len(files) == 0 {
+			c.partial(StepIngest, ingest.NoMatch(s.Name, s.Paths))
+		}
 		r, err := ingest.Run(ctx, c.deps.Pool, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost}, opt)
 		if r != nil {
 			c.res.Ingest = append(c.res.Ingest, r)
