@@ -20,7 +20,9 @@ func init() {
 and aggregate_days, counted back from today). Raw rows go a whole day
 partition at a time (detached, then dropped), together with the rejected
 log lines of that age; aggregates are deleted by day. With both limits at
-0, the default, nothing is ever removed. --dry-run lists what would go.
+0, the default, nothing is ever removed. The daily and monthly chains
+('ispacct run', the daemon) apply the same limits after each run; this
+command is for doing it by hand. --dry-run lists what would go.
 
 Example:
   ispacct maintain --dry-run

@@ -230,6 +230,13 @@ func (a *app) printRun(r jobrun.Result) {
 	} else {
 		skipped(jobrun.StepDeliver)
 	}
+	if rt := r.Retention; rt != nil {
+		var agg int64
+		for _, n := range rt.AggregateRows {
+			agg += n
+		}
+		fmt.Fprintf(w, "  retention: %d raw partition(s) and %d rejected line(s) removed, %d aggregate row(s)\n", len(rt.Partitions), rt.Rejects, agg)
+	}
 	for _, p := range r.Partial {
 		fmt.Fprintf(w, "  left out: %s\n", p)
 	}

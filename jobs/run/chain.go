@@ -10,6 +10,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/jobs/maintain"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
 	"github.com/ispacct/ispacct/netsetup"
@@ -175,5 +176,27 @@ func (c *chainRun) deliver(ctx context.Context) error {
 				d.ID, d.Channel, d.Recipient, d.Status, d.LastError))
 		}
 	}
+	return nil
+}
+
+// retention applies the configured limits ([retention] raw_days,
+// aggregate_days), so that they hold without a job of their own. It runs
+// last: the period's archive is built and sent before anything goes. A
+// failure here leaves the accounting done, and the run partial.
+func (c *chainRun) retention(ctx context.Context) error {
+	cfg := c.deps.Cfg
+	r := maintain.Retention{RawDays: cfg.Retention.RawDays, AggregateDays: cfg.Retention.AggregateDays}
+	if r.RawDays == 0 && r.AggregateDays == 0 {
+		return nil // no limit: everything is kept
+	}
+	plan, err := maintain.PlanRetention(ctx, c.deps.Pool, r, c.deps.Now(), cfg.Loc)
+	if err == nil {
+		err = maintain.Apply(ctx, c.deps.Pool, plan, c.jobLog)
+	}
+	if err != nil {
+		c.partial(StepRetention, fmt.Sprintf("retention not applied: %v", err))
+		return nil
+	}
+	c.res.Retention = plan
 	return nil
 }

@@ -114,3 +114,30 @@ func TestPartialRunNotice(t *testing.T) {
 		t.Fatalf("%d notices in the outbox, want only the first run's", notices)
 	}
 }
+
+// TestRetentionInChain: with [retention] set, the chain applies it last,
+// after the period's archive is built: raw partitions older than the
+// limit go, the period's own rows stay in its archive.
+func TestRetentionInChain(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 28, 12, 0))
+	cfg, _ := e.config(t, "ispacct.toml", fmt.Sprintf("[report]\nout_dir = %q\n[retention]\nraw_days = 1\n", filepath.Join(e.dir, "out")))
+	deps := run.Deps{Pool: e.db.Pool, Cfg: cfg, Log: e.log, Now: func() time.Time { return berlin(2026, 10, 29, 12, 0) }}
+	res, err := run.Daily(context.Background(), deps, report.Day(berlin(2026, 10, 28, 0, 0), cfg.Loc))
+	if err != nil || res.Status != run.StatusOK || res.Retention == nil {
+		t.Fatalf("run: %v %+v", err, res.Run)
+	}
+	if got := strings.Join(res.Retention.Partitions, " "); got != "proxy_p20261027" {
+		t.Fatalf("retention dropped %q, want proxy_p20261027", got)
+	}
+	var left []string
+	rows, _ := e.db.Pool.Query(context.Background(), `SELECT tablename FROM pg_tables WHERE tablename LIKE 'proxy_p%' ORDER BY 1`)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		left = append(left, n)
+	}
+	rows.Close()
+	if strings.Join(left, " ") != "proxy_p20261028" || res.Archive == nil || res.Archive.Rows["proxy.asc"] != 5 {
+		t.Fatalf("partitions left %q; archive %+v", left, res.Archive)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/jobs/maintain"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
 )
@@ -68,6 +69,8 @@ const (
 	StepRollup  = "rollup"
 	StepArchive = "archive"
 	StepDeliver = "deliver"
+	// StepRetention applies [retention], last, once the archive is out.
+	StepRetention = "retention"
 	// The daemon's own steps before any chain: reaching the database and
 	// reading the ledger.
 	StepDatabase = "database"
@@ -112,15 +115,17 @@ func (d *Deps) init() {
 type Result struct {
 	Run
 	// Partial says what was left out when Status is partial.
-	Partial []string          `json:"partial,omitempty"`
-	Landefs *LandefsResult    `json:"landefs,omitempty"`
-	Ingest  []*ingest.Result  `json:"ingest,omitempty"`
-	Rollup  *rollup.Result    `json:"rollup,omitempty"`
-	Archive *report.Result    `json:"archive,omitempty"`
-	Deliver *deliver.Result   `json:"deliver,omitempty"`
-	Skipped map[string]string `json:"skipped,omitempty"` // step: why it did nothing
-	Before  *Run              `json:"done_before,omitempty"`
-	Notice  string            `json:"failure_notice,omitempty"` // where the failure or partial-run notice went
+	Partial []string         `json:"partial,omitempty"`
+	Landefs *LandefsResult   `json:"landefs,omitempty"`
+	Ingest  []*ingest.Result `json:"ingest,omitempty"`
+	Rollup  *rollup.Result   `json:"rollup,omitempty"`
+	Archive *report.Result   `json:"archive,omitempty"`
+	Deliver *deliver.Result  `json:"deliver,omitempty"`
+	// Retention is what the configured limits removed; nil without limits.
+	Retention *maintain.Plan    `json:"retention,omitempty"`
+	Skipped   map[string]string `json:"skipped,omitempty"` // step: why it did nothing
+	Before    *Run              `json:"done_before,omitempty"`
+	Notice    string            `json:"failure_notice,omitempty"` // where the failure or partial-run notice went
 	// Recorded is false when the ledger could not take the outcome (the
 	// database was down); the daemon records it later.
 	Recorded bool `json:"recorded"`
@@ -220,6 +225,7 @@ func chain(ctx context.Context, deps Deps, job Job, p report.Period) (Result, er
 		{StepRollup, c.rollup},
 		{StepArchive, c.archive},
 		{StepDeliver, c.deliver},
+		{StepRetention, c.retention},
 	}
 	stepCtx, done := withGrace(ctx, deps.Cfg.Schedule.Grace)
 	defer done()
