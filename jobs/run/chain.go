@@ -27,9 +27,8 @@ type chainRun struct {
 	log  *slog.Logger // the chain's own lines: job, period, run
 	// jobLog is for the jobs the steps call, which name their period.
 	jobLog *slog.Logger
-	// attention is what was left out that the administrator must see to:
-	// all of Result.Partial but the messages waiting in the outbox, which
-	// it retries by itself.
+	// attention is what was left out that the administrator must see to
+	// (see partial and waits).
 	attention []string
 }
 
@@ -41,11 +40,17 @@ func (c *chainRun) skip(step, why string) {
 	c.log.Info("step skipped", "step", step, "why", why)
 }
 
+// partial records what the run left out that the administrator must see
+// to: the run is partial and mails a notice.
 func (c *chainRun) partial(step, why string) {
+	c.attention = append(c.attention, why)
+	c.waits(step, why)
+}
+
+// waits records what the run left out that sorts itself out (a message
+// the outbox retries): the run is partial, and no notice is sent.
+func (c *chainRun) waits(step, why string) {
 	c.res.Partial = append(c.res.Partial, why)
-	if step != StepDeliver {
-		c.attention = append(c.attention, why)
-	}
 	c.log.Warn("step partly done", "step", step, "why", why)
 }
 
@@ -171,10 +176,21 @@ func (c *chainRun) deliver(ctx context.Context) error {
 		}
 	}
 	for _, d := range r.Waiting {
-		if d.Kind == deliver.KindArchive && d.Period == c.p.Name() {
-			c.partial(StepDeliver, fmt.Sprintf("message #%d by %s to %s waits in the outbox (%s): %s",
-				d.ID, d.Channel, d.Recipient, d.Status, d.LastError))
+		if d.Kind != deliver.KindArchive || d.Period != c.p.Name() {
+			continue
 		}
+		if d.Status == deliver.StatusFailed {
+			// Refused for good (5xx): the outbox does not try again.
+			resend := "ispacct resend --from " + c.p.Start.Format("2006-01-02")
+			if c.p.Kind == "month" {
+				resend = "ispacct resend --period month --from " + c.p.Start.Format("2006-01-02")
+			}
+			c.partial(StepDeliver, fmt.Sprintf("message #%d by %s to %s was refused: %s; '%s' sends it again",
+				d.ID, d.Channel, d.Recipient, d.LastError, resend))
+			continue
+		}
+		c.waits(StepDeliver, fmt.Sprintf("message #%d by %s to %s waits in the outbox (%s): %s",
+			d.ID, d.Channel, d.Recipient, d.Status, d.LastError))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/run"
+	"github.com/ispacct/ispacct/reports/mailtest"
 )
 
 // TestStopLetsTheStepFinish: a stop request while ingest runs lets it
@@ -139,5 +140,26 @@ func TestRetentionInChain(t *testing.T) {
 	rows.Close()
 	if strings.Join(left, " ") != "proxy_p20261028" || res.Archive == nil || res.Archive.Rows["proxy.asc"] != 5 {
 		t.Fatalf("partitions left %q; archive %+v", left, res.Archive)
+	}
+}
+
+// TestRefusedArchiveNotice: an archive the mail server refuses for good
+// (5xx) is not retried by the outbox, so the run says how to send it again
+// and a notice is queued; a message that only waits sends none (above).
+func TestRefusedArchiveNotice(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 28, 12, 0))
+	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{})
+	mail := strings.Replace(smtpMail(pf), fmt.Sprintf("to = [%q]", mailtest.Admin), fmt.Sprintf("to = [%q]", mailtest.Reject), 1)
+	cfg, _ := e.config(t, "ispacct.toml", mail)
+	deps := run.Deps{Pool: e.db.Pool, Cfg: cfg, Log: e.log, Now: func() time.Time { return berlin(2026, 10, 29, 12, 0) }}
+	res, err := run.Daily(context.Background(), deps, report.Day(berlin(2026, 10, 28, 0, 0), cfg.Loc))
+	if err != nil || res.Status != run.StatusPartial || len(res.Partial) != 1 ||
+		!strings.Contains(res.Partial[0], "was refused") || !strings.Contains(res.Partial[0], "'ispacct resend --from 2026-10-28' sends it again") {
+		t.Fatalf("run: %v %+v %q", err, res.Run, res.Partial)
+	}
+	var subject string
+	e.db.Pool.QueryRow(context.Background(), `SELECT subject FROM deliveries WHERE kind = 'failure'`).Scan(&subject)
+	if !strings.Contains(subject, "PARTLY DONE: run daily 2026-10-28") || res.Notice == "" {
+		t.Fatalf("notice %q (%q)", subject, res.Notice)
 	}
 }
