@@ -20,8 +20,10 @@ func init() {
 		help: `Lists, per chain (daily, monthly), the last runs from the run ledger with
 their duration, rows loaded, rejected lines, messages delivered and
 errors; the periods that are due and not finished, which the daemon's
-next tick runs first; and the next scheduled run (schedule.daily,
-schedule.monthly in the configured time zone).
+next tick runs first; those missed (never run and now beyond
+schedule.lookback_days, as after a long power cut), to run by hand; and
+the next scheduled run (schedule.daily, schedule.monthly in the
+configured time zone).
 
 Example:
   ispacct status
@@ -75,6 +77,14 @@ func (a *app) printJobStatus(js jobrun.JobStatus) {
 			names[i] = it.Name
 		}
 		fmt.Fprintf(w, "  due: %s (the next tick runs them, oldest first)\n", strings.Join(names, ", "))
+	}
+	if m := js.Missed; len(m) > 0 {
+		span := m[0]
+		if len(m) > 1 {
+			span += " … " + m[len(m)-1]
+		}
+		fmt.Fprintf(w, "  missed: %s (%d never run, now beyond schedule.lookback_days: the daemon leaves them); '%s' runs one\n",
+			span, len(m), jobrun.Command(a.cfg, js.Job, m[0]))
 	}
 	if len(js.Runs) == 0 {
 		fmt.Fprintln(w, "  no runs yet")

@@ -2,9 +2,12 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/jobs/config"
@@ -105,4 +108,44 @@ func Backlog(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, now ti
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].Slot.Before(items[j].Slot) })
 	return items, nil
+}
+
+// Missed lists job's periods that fell out of the look-back unfinished:
+// holes in the ledger between its first finished period and the
+// look-back, oldest first, at most a year of them. The daemon never runs
+// them (a box that was off for longer than schedule.lookback_days), so
+// they are shown for the administrator to run by hand.
+func Missed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, job Job, now time.Time) ([]report.Period, error) {
+	oldest := Due(cfg, job, now)[0]
+	rows, err := pool.Query(ctx, `SELECT DISTINCT period FROM runs
+		WHERE job = $1 AND period < $2 AND status IN ('ok', 'partial')`, job, oldest.Name())
+	if err != nil {
+		return nil, fmt.Errorf("ledger: finished periods of %s: %w", job, err)
+	}
+	periods, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("ledger: finished periods of %s: %w", job, err)
+	}
+	if len(periods) == 0 {
+		return nil, nil
+	}
+	finished := map[string]bool{}
+	first := periods[0]
+	for _, p := range periods {
+		finished[p] = true
+		first = min(first, p)
+	}
+	var missed []report.Period
+	p := previous(job, oldest, cfg.Loc)
+	for range 366 {
+		if p.Name() <= first {
+			break
+		}
+		if !finished[p.Name()] {
+			missed = append(missed, p)
+		}
+		p = previous(job, p, cfg.Loc)
+	}
+	slices.Reverse(missed)
+	return missed, nil
 }

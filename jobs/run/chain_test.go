@@ -163,3 +163,35 @@ func TestRefusedArchiveNotice(t *testing.T) {
 		t.Fatalf("notice %q (%q)", subject, res.Notice)
 	}
 }
+
+// TestMissedBeyondLookback: after a box was off for longer than the
+// look-back, the days between its last finished day and the look-back are
+// listed as missed (the daemon will not run them); none before the first
+// run, and none once they are run by hand.
+func TestMissedBeyondLookback(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 27, 12, 0))
+	cfg, _ := e.config(t, "ispacct.toml", "")
+	now := berlin(2026, 10, 20, 12, 0) // lookback_days 7: due from 2026-10-13
+	names := func() string {
+		m, err := run.Missed(context.Background(), e.db.Pool, cfg, run.JobDaily, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, p := range m {
+			s = append(s, p.Name())
+		}
+		return strings.Join(s, " ")
+	}
+	if got := names(); got != "" {
+		t.Fatalf("an empty ledger missed %q", got)
+	}
+	e.seed(t, run.JobDaily, "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05")
+	if got := names(); got != "2026-10-06 2026-10-07 2026-10-08 2026-10-09 2026-10-10 2026-10-11 2026-10-12" {
+		t.Fatalf("missed %q", got)
+	}
+	e.seed(t, run.JobDaily, "2026-10-12", "2026-10-08")
+	if got := names(); got != "2026-10-06 2026-10-07 2026-10-09 2026-10-10 2026-10-11" {
+		t.Fatalf("after two of them ran by hand, missed %q", got)
+	}
+}

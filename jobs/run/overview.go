@@ -16,6 +16,7 @@ type JobStatus struct {
 	NextRun     time.Time `json:"next_run"`    // the next tick, if a daemon (or a timer) runs at the configured times
 	NextPeriod  string    `json:"next_period"` // the period it is for
 	Backlog     []Item    `json:"backlog"`     // due and not finished: the next tick runs these first
+	Missed      []string  `json:"missed"`      // fell out of the look-back unfinished: never run by the daemon
 	Runs        []Run     `json:"runs"`        // newest first
 }
 
@@ -38,6 +39,14 @@ func Overview(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, now t
 		}
 		if js.Runs == nil {
 			js.Runs = []Run{}
+		}
+		missed, err := Missed(ctx, pool, cfg, job, now)
+		if err != nil {
+			return nil, err
+		}
+		js.Missed = []string{}
+		for _, p := range missed {
+			js.Missed = append(js.Missed, p.Name())
 		}
 		for _, it := range backlog {
 			if it.Job == job {
