@@ -112,9 +112,9 @@ func Backlog(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, now ti
 
 // Missed lists job's periods that fell out of the look-back unfinished:
 // holes in the ledger between its first finished period and the
-// look-back, oldest first, at most a year of them. The daemon never runs
-// them (a box that was off for longer than schedule.lookback_days), so
-// they are shown for the administrator to run by hand.
+// look-back, oldest first, looking at most 366 periods back. The daemon
+// never runs them (a box that was off for longer than
+// schedule.lookback_days), so they are shown to be run by hand.
 func Missed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, job Job, now time.Time) ([]report.Period, error) {
 	oldest := Due(cfg, job, now)[0]
 	rows, err := pool.Query(ctx, `SELECT DISTINCT period FROM runs
