@@ -280,6 +280,12 @@ func (d *Daemon) pass(ctx context.Context, why string, now time.Time) ([]Result,
 	if len(items) == 0 {
 		log.Info("nothing due")
 	}
+	for _, job := range Jobs {
+		if m, err := Missed(ctx, pool, cfg, job, now); err == nil && len(m) > 0 {
+			log.Warn("periods missed: never run, and beyond schedule.lookback_days the daemon leaves them", "job", job,
+				"first", m[0].Name(), "last", m[len(m)-1].Name(), "count", len(m), "command", Command(cfg, job, m[0].Name()))
+		}
+	}
 	deps := Deps{Pool: pool, Cfg: cfg, Log: d.log, Now: d.clock.Now, Wait: true, By: "daemon"}
 	runs, _ := CatchUp(ctx, deps, items)
 	for _, res := range runs {

@@ -246,6 +246,7 @@ func TestCatchUpAfterPowerCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`ispacct_run_last_status{job="daily",status="ok"} 1`, `ispacct_run_backlog_periods{job="daily"} 0`,
+		`ispacct_run_missed_periods{job="daily"} 0`,
 		`ispacct_run_backlog_periods{job="monthly"} 0`, `ispacct_ingest_rows{job="daily",source="squid"} 0`,
 		"# TYPE ispacct_run_last_success_timestamp_seconds gauge"} {
 		if !strings.Contains(string(prom), want+"\n") {

@@ -53,6 +53,7 @@ func Metrics(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, now ti
 		{name: "ispacct_run_rejects", help: "Log lines the job's last finished run rejected."},
 		{name: "ispacct_run_deliveries", help: "Messages of the period the job's last finished run delivered."},
 		{name: "ispacct_run_backlog_periods", help: "Due periods of the job that have not finished."},
+		{name: "ispacct_run_missed_periods", help: "Periods of the job beyond the look-back that never finished: the daemon will not run them."},
 		{name: "ispacct_ingest_rows", help: "Rows the job's last finished run loaded, per source."},
 		{name: "ispacct_ingest_rejects", help: "Log lines the job's last finished run rejected, per source."},
 		{name: "ispacct_ingest_file_errors", help: "Files the job's last finished run could not read, per source."},
@@ -74,6 +75,11 @@ func Metrics(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, now ti
 			}
 		}
 		by["run_backlog_periods"].add(l, float64(n))
+		missed, err := Missed(ctx, pool, cfg, job, now)
+		if err != nil {
+			return err
+		}
+		by["run_missed_periods"].add(l, float64(len(missed)))
 		ok, err := LastSuccess(ctx, pool, job)
 		if err != nil {
 			return err
