@@ -20,7 +20,9 @@ func init() {
 /etc/ispacct/ispacct.toml), applies the environment (DATABASE_URL,
 ISPACCT_STATE_DIR, ISPACCT_TIMEZONE), validates it and prints the result
 with defaults filled in. A password in the database URL is masked. Exits 2
-naming the key, the value and why when something is wrong.
+naming the key, the value and why when something is wrong. Warns (on
+stderr, exit 0) of what is valid but likely a mistake: a source whose
+paths match no file, and no delivery (SMTP or Maildir) configured.
 
 Example:
   ispacct config --config /etc/ispacct/ispacct.toml`,
@@ -45,6 +47,9 @@ Example:
 				if files, err := ingest.Expand(s.Paths); err == nil && len(files) == 0 {
 					fmt.Fprintf(a.stderr, "warning: %s\n", ingest.NoMatch(s.Name, s.Paths))
 				}
+			}
+			if !c.Mail.SMTPEnabled() && !c.Mail.MaildirEnabled() {
+				fmt.Fprintln(a.stderr, "warning: neither mail.smtp.host nor mail.maildir is set: archives are not delivered, and failed or partly done runs mail nobody")
 			}
 			return nil
 		},

@@ -342,7 +342,8 @@ func TestSourceWithoutFiles(t *testing.T) {
 		t.Fatalf("ingest: exit %d\n%s%s", code, out, stderr)
 	}
 	code, _, stderr = ispacct(t, "config", "--config", cfg)
-	if code != 0 || !strings.Contains(stderr, "warning: squid: no file matches /var/log/squid3/access.log*") {
+	if code != 0 || !strings.Contains(stderr, "warning: squid: no file matches /var/log/squid3/access.log*") ||
+		!strings.Contains(stderr, "warning: neither mail.smtp.host nor mail.maildir is set") {
 		t.Fatalf("config: exit %d, stderr %q", code, stderr)
 	}
 }
