@@ -70,9 +70,8 @@ func runBackfill(ctx context.Context, a *app, srcs []ingest.Source, from, to tim
 		}
 		printIngest(a, res)
 		fmt.Fprintf(a.stdout, "  left out (outside %s..%s): %d rows\n", from.Format("2006-01-02"), to.Format("2006-01-02"), res.Outside)
-		for _, fe := range res.FileErrors {
-			partial = append(partial, fmt.Sprintf("%s: %s at offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))
-		}
+		// Rejects of old logs are listed, not a reason to call it partly done.
+		partial = append(partial, ingest.LeftOut(s, res, 1)...)
 	}
 	ru, err := rollup.Run(ctx, pool, from, to, rollupOptions(a))
 	if err != nil {

@@ -89,7 +89,7 @@ func ingestSources(cfg *config.Config, names []string, format, vhost string, fil
 		if err != nil {
 			return nil, usagef("source %s: %v", s.Name, err)
 		}
-		out = append(out, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost})
+		out = append(out, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost, Globs: s.Paths})
 	}
 	for _, n := range names {
 		if _, ok := cfg.Source(n); !ok {
@@ -129,16 +129,7 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 			}
 			return fmt.Errorf("source %s, database %s: %w", s.Name, a.server, err)
 		}
-		if cs, ok := a.cfg.Source(s.Name); ok && len(s.Files) == 0 {
-			partial = append(partial, ingest.NoMatch(s.Name, cs.Paths))
-		}
-		for _, fe := range res.FileErrors {
-			partial = append(partial, fmt.Sprintf("%s: %s at offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))
-		}
-		if res.Lines > 0 && float64(res.Rejects)/float64(res.Lines) > a.cfg.Ingest.RejectThreshold {
-			partial = append(partial, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",
-				s.Name, res.Rejects, res.Lines, 100*a.cfg.Ingest.RejectThreshold))
-		}
+		partial = append(partial, ingest.LeftOut(s, res, a.cfg.Ingest.RejectThreshold)...)
 	}
 	if a.jsonOut {
 		if err := a.printJSON(results); err != nil {

@@ -34,6 +34,9 @@ type Source struct {
 	Format string
 	Files  []string
 	VHost  string // per-virtual-host Apache logs: the vhost of these files
+	// Globs are the configured paths Files were found by (Expand); empty
+	// for files named on the command line.
+	Globs []string
 }
 
 // Options tune a run.

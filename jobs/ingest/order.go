@@ -38,6 +38,24 @@ func NoMatch(source string, globs []string) string {
 	return fmt.Sprintf("%s: no file matches %s", source, strings.Join(globs, ", "))
 }
 
+// LeftOut lists, one line each, what a run of src left out and makes it
+// partly done: configured globs that matched no file, files that could
+// not be read, and rejects above threshold, a share of the lines read.
+func LeftOut(src Source, res *Result, threshold float64) []string {
+	var out []string
+	if len(src.Globs) > 0 && len(src.Files) == 0 {
+		out = append(out, NoMatch(src.Name, src.Globs))
+	}
+	for _, fe := range res.FileErrors {
+		out = append(out, fmt.Sprintf("%s: %s not read from offset %d: %s", src.Name, fe.Path, fe.Offset, fe.Err))
+	}
+	if res.Lines > 0 && float64(res.Rejects)/float64(res.Lines) > threshold {
+		out = append(out, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",
+			src.Name, res.Rejects, res.Lines, 100*threshold))
+	}
+	return out
+}
+
 // rotation describes where a file stands in a rotated set.
 type rotation struct {
 	base  string

@@ -106,10 +106,8 @@ func (c *chainRun) ingest(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("source %s: %w", s.Name, err)
 		}
-		if len(files) == 0 {
-			c.partial(StepIngest, ingest.NoMatch(s.Name, s.Paths))
-		}
-		r, err := ingest.Run(ctx, c.deps.Pool, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost}, opt)
+		src := ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost, Globs: s.Paths}
+		r, err := ingest.Run(ctx, c.deps.Pool, src, opt)
 		if r != nil {
 			c.res.Ingest = append(c.res.Ingest, r)
 			c.res.Sources = append(c.res.Sources, SourceRun{Source: s.Name, Files: r.Files, Lines: r.Lines,
@@ -120,12 +118,8 @@ func (c *chainRun) ingest(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("source %s: %w", s.Name, err)
 		}
-		for _, fe := range r.FileErrors {
-			c.partial(StepIngest, fmt.Sprintf("%s: %s not read from offset %d: %s", s.Name, fe.Path, fe.Offset, fe.Err))
-		}
-		if r.Lines > 0 && float64(r.Rejects)/float64(r.Lines) > cfg.Ingest.RejectThreshold {
-			c.partial(StepIngest, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",
-				s.Name, r.Rejects, r.Lines, 100*cfg.Ingest.RejectThreshold))
+		for _, why := range ingest.LeftOut(src, r, cfg.Ingest.RejectThreshold) {
+			c.partial(StepIngest, why)
 		}
 	}
 	return nil

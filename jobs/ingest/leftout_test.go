@@ -1,0 +1,33 @@
+package ingest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ispacct/ispacct/jobs/ingest"
+)
+
+// TestLeftOut: what makes an ingest partly done, in one place for ingest,
+// backfill and the chains.
+func TestLeftOut(t *testing.T) {
+	globs := []string{"/var/log/squid3/access.log*"}
+	bad := []ingest.FileError{{Path: "/l/access.log.2.gz", Offset: 512, Err: "unexpected EOF"}}
+	for _, tt := range []struct {
+		name string
+		src  ingest.Source
+		res  ingest.Result
+		want string
+	}{
+		{"all read", ingest.Source{Name: "squid", Globs: globs, Files: []string{"a"}}, ingest.Result{Lines: 100, Rejects: 1}, ""},
+		{"no file matches", ingest.Source{Name: "squid", Globs: globs}, ingest.Result{}, "squid: no file matches /var/log/squid3/access.log*"},
+		{"files named by hand", ingest.Source{Name: "squid"}, ingest.Result{}, ""},
+		{"unreadable file", ingest.Source{Name: "squid", Files: []string{"a"}}, ingest.Result{FileErrors: bad},
+			"squid: /l/access.log.2.gz not read from offset 512: unexpected EOF"},
+		{"rejects above threshold", ingest.Source{Name: "web", Files: []string{"a"}}, ingest.Result{Lines: 100, Rejects: 2},
+			"web: 2 of 100 lines rejected, above the threshold of 1.00%"},
+	} {
+		if got := strings.Join(ingest.LeftOut(tt.src, &tt.res, 0.01), "; "); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
