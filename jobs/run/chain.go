@@ -175,12 +175,8 @@ func (c *chainRun) deliver(ctx context.Context) error {
 		}
 		if d.Status == deliver.StatusFailed {
 			// Refused for good (5xx): the outbox does not try again.
-			resend := "ispacct resend --from " + c.p.Start.Format("2006-01-02")
-			if c.p.Kind == "month" {
-				resend = "ispacct resend --period month --from " + c.p.Start.Format("2006-01-02")
-			}
 			c.partial(StepDeliver, fmt.Sprintf("message #%d by %s to %s was refused: %s; '%s' sends it again",
-				d.ID, d.Channel, d.Recipient, d.LastError, resend))
+				d.ID, d.Channel, d.Recipient, d.LastError, ResendCommand(c.deps.Cfg, c.p)))
 			continue
 		}
 		c.waits(StepDeliver, fmt.Sprintf("message #%d by %s to %s waits in the outbox (%s): %s",

@@ -154,7 +154,7 @@ func TestRefusedArchiveNotice(t *testing.T) {
 	deps := run.Deps{Pool: e.db.Pool, Cfg: cfg, Log: e.log, Now: func() time.Time { return berlin(2026, 10, 29, 12, 0) }}
 	res, err := run.Daily(context.Background(), deps, report.Day(berlin(2026, 10, 28, 0, 0), cfg.Loc))
 	if err != nil || res.Status != run.StatusPartial || len(res.Partial) != 1 ||
-		!strings.Contains(res.Partial[0], "was refused") || !strings.Contains(res.Partial[0], "'ispacct resend --from 2026-10-28' sends it again") {
+		!strings.Contains(res.Partial[0], "was refused") || !strings.Contains(res.Partial[0], "'ispacct resend --from 2026-10-28 --config ") {
 		t.Fatalf("run: %v %+v %q", err, res.Run, res.Partial)
 	}
 	var subject string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
+	"github.com/ispacct/ispacct/jobs/report"
 )
 
 // Command is the command line that runs job for period again.
@@ -18,10 +19,25 @@ func Command(cfg *config.Config, job Job, period string) string {
 	if job == JobMonthly {
 		cmd = "ispacct run monthly --month " + period
 	}
-	if cfg.File != "" && !isDefaultPath(cfg.File) {
-		cmd += fmt.Sprintf(" --config %q", cfg.File)
+	return cmd + configFlag(cfg)
+}
+
+// ResendCommand is the command line that sends the archive of p again.
+func ResendCommand(cfg *config.Config, p report.Period) string {
+	cmd := "ispacct resend --from " + p.Start.Format("2006-01-02")
+	if p.Kind == "month" {
+		cmd = "ispacct resend --period month --from " + p.Start.Format("2006-01-02")
 	}
-	return cmd
+	return cmd + configFlag(cfg)
+}
+
+// configFlag names the configuration file in a command line, unless it is
+// the one ispacct finds by itself.
+func configFlag(cfg *config.Config) string {
+	if cfg.File != "" && !isDefaultPath(cfg.File) {
+		return fmt.Sprintf(" --config %q", cfg.File)
+	}
+	return ""
 }
 
 func isDefaultPath(file string) bool {
