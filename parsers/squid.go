@@ -25,20 +25,20 @@ type Squid struct {
 // rec's slices are valid until the next call.
 func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	p.lt.reset(line)
+	// The first two fields where Squid writes them, else by the general
+	// rule. (A method of their own costs a call: 3 % more instructions.)
 	var f, rest []byte
 	var ok bool
-	if t, el, hok := squidHead(line); hok && !p.noQuick {
+	if t, el, quick := squidHead(line); quick && !p.noQuick {
 		rec.Zeit, rec.ElapsedMS, rest = t, el, line[21:]
 	} else {
 		f, rest = nextField(line)
-		t, ok := parseEpochMillis(f)
-		if !ok {
+		if rec.Zeit, ok = parseEpochMillis(f); !ok {
 			return reject("bad timestamp")
 		}
-		rec.Zeit = t
-
 		f, rest = nextField(rest)
-		el, ok := parseUint(f)
+		var el int64
+		el, ok = parseUint(f)
 		if !ok || el > 1<<31-1 {
 			if len(f) == 0 {
 				return reject("missing fields")
