@@ -169,8 +169,8 @@ func (p *rawPart) finish() (spooled, string, error) {
 	fmt.Fprintf(p.w, `</sheetData><autoFilter ref="%s"/>`+
 		`<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>`+
 		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>`+
-		`<headerFooter><oddHeader>&amp;L%s&amp;R&amp;A</oddHeader><oddFooter>&amp;CPage &amp;P of &amp;N</oddFooter></headerFooter></worksheet>`,
-		ref, appendXMLText(nil, headerText(p.title)))
+		`<headerFooter><oddHeader>%s</oddHeader><oddFooter>%s</oddFooter></headerFooter></worksheet>`,
+		ref, appendXMLText(nil, pageHeader(p.title)), appendXMLText(nil, pageFooter))
 	if err := p.w.Flush(); err != nil {
 		return spooled{}, "", err
 	}

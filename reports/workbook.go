@@ -185,17 +185,23 @@ func (w *Workbook) printSetup(sheet string) error {
 	if err := w.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
 		return err
 	}
-	if err := w.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
-		OddHeader: "&L" + headerText(w.title) + "&R&A",
-		OddFooter: "&CPage &P of &N",
-	}); err != nil {
+	if err := w.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddHeader: pageHeader(w.title), OddFooter: pageFooter}); err != nil {
 		return err
 	}
+	return w.printTitles(sheet)
+}
+
+// printTitles repeats sheet's header row on every printed page.
+func (w *Workbook) printTitles(sheet string) error {
 	return w.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet})
 }
 
-// headerText escapes s for a page header, where & starts a code.
-func headerText(s string) string { return strings.ReplaceAll(s, "&", "&&") }
+// pageFooter numbers the printed pages.
+const pageFooter = "&CPage &P of &N"
+
+// pageHeader puts title at the left of a printed page and the sheet's
+// name at the right; & starts a code there, so title's are doubled.
+func pageHeader(title string) string { return "&L" + strings.ReplaceAll(title, "&", "&&") + "&R&A" }
 
 // add writes one row; values follow the columns' kinds: string for Text,
 // int64 for Count, float64 for MB and Percent, time.Time for Date and Time.
@@ -293,7 +299,7 @@ func (r *RawSheet) next() error {
 	if r.cur, err = newRawPart(r.w.tmpDir, path, r.w.title, r.cols, r.w.styles, heads, r.w.loc); err != nil {
 		return err
 	}
-	return r.w.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + r.sheet + "'!$1:$1", Scope: r.sheet})
+	return r.w.printTitles(r.sheet)
 }
 
 // finish ends the current sheet: its part is kept for Save, and the
