@@ -19,8 +19,8 @@ deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 	@schema/install-deps.sh postgres
 
 test-deps: deps ## also install the real servers and readers the tests use
-	@reports/testdata/install-mailservers.sh
-	@reports/testdata/install-libreoffice.sh
+	@mailer/testdata/install-mailservers.sh
+	@archive/testdata/install-libreoffice.sh
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct

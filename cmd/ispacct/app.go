@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/config"
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/config"
+	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	jobrun "github.com/ispacct/ispacct/jobs/run"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/parsers"
 )

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ispacct/ispacct/archive"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/parsers"
-	"github.com/ispacct/ispacct/reports"
 	"github.com/ispacct/ispacct/schema"
 )
 
@@ -59,8 +59,8 @@ func formatNames() []string {
 }
 
 func runParse(ctx context.Context, a *app, f parsers.Format, vhost string, files []string) error {
-	header := map[parsers.Table]string{parsers.TableProxy: reports.ProxyHeader, parsers.TableHTTP: reports.HTTPHeader, parsers.TableMTA: reports.MailHeader}[f.Table]
-	w, err := reports.NewASC(a.stdout, a.cfg.Loc, header)
+	header := map[parsers.Table]string{parsers.TableProxy: archive.ProxyHeader, parsers.TableHTTP: archive.HTTPHeader, parsers.TableMTA: archive.MailHeader}[f.Table]
+	w, err := archive.NewASC(a.stdout, a.cfg.Loc, header)
 	if err != nil {
 		return err
 	}

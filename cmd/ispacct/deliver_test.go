@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/deliver"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 

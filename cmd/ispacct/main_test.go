@@ -14,7 +14,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 

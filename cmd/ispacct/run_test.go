@@ -17,9 +17,9 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/ispacct/ispacct/jobs/config"
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/config"
 	jobrun "github.com/ispacct/ispacct/jobs/run"
+	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/config"
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/report"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // LockName is the advisory lock that one sending run holds.

@@ -16,13 +16,13 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/landefs"
-	"github.com/ispacct/ispacct/jobs/lock"
 	"github.com/ispacct/ispacct/jobs/report"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/lock"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 

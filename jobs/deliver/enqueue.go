@@ -14,8 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ispacct/ispacct/atomicfile"
 	"github.com/ispacct/ispacct/jobs/report"
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/mailer"
 )
 
 // enqueueArchive makes sure the period's archive exists and that each
@@ -59,7 +60,7 @@ func enqueueArchive(ctx context.Context, pool *pgxpool.Pool, p report.Period, op
 			}
 			gen = prev.Generation + 1
 		}
-		s := reports.Summary{Kind: p.Kind, Period: p.Name(), Host: opt.Host, Archive: info, Rejects: rejects}
+		s := mailer.Summary{Kind: p.Kind, Period: p.Name(), Host: opt.Host, Archive: info, Rejects: rejects}
 		d, err := queueArchive(ctx, pool, opt, ch, gen, path, s)
 		if err != nil {
 			return nil, err
@@ -94,9 +95,9 @@ func channels(opt Options) []string {
 
 // queueArchive composes the message for one channel, renders it into the
 // outbox and records it.
-func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch string, gen int, archive string, s reports.Summary) (*Delivery, error) {
+func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch string, gen int, archive string, s mailer.Summary) (*Delivery, error) {
 	name := s.Archive.Name
-	att := &reports.Attachment{Path: archive, Name: name, ContentType: "application/zip"}
+	att := &mailer.Attachment{Path: archive, Name: name, ContentType: "application/zip"}
 	attBytes := s.Archive.Bytes
 	s.Attached = true
 	s.Where = []string{fmt.Sprintf("on %s: %s", opt.Host, archive)}
@@ -112,18 +113,18 @@ func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch strin
 		if opt.Mail.Encrypt.Enabled() {
 			// Encrypted once, here: the outbox keeps the rendered message,
 			// so every retry sends the same ciphertext.
-			rcpts, err := reports.AgeRecipients(opt.Mail.Encrypt.Recipients, opt.Mail.Encrypt.RecipientsFile)
+			rcpts, err := mailer.AgeRecipients(opt.Mail.Encrypt.Recipients, opt.Mail.Encrypt.RecipientsFile)
 			if err != nil {
 				return nil, fmt.Errorf("deliver %s (smtp): %w", s.Period, err)
 			}
-			enc := filepath.Join(opt.Outbox, fmt.Sprintf(".%s-g%d%s", name, gen, reports.EncryptedSuffix))
-			n, sum, err := reports.EncryptFile(archive, enc, rcpts)
+			enc := filepath.Join(opt.Outbox, fmt.Sprintf(".%s-g%d%s", name, gen, mailer.EncryptedSuffix))
+			n, sum, err := mailer.EncryptFile(archive, enc, rcpts)
 			if err != nil {
 				return nil, fmt.Errorf("deliver %s (smtp): %w", s.Period, err)
 			}
 			defer os.Remove(enc)
-			s.Encrypted = &reports.EncryptedInfo{Name: name + reports.EncryptedSuffix, Bytes: n, SHA256: sum}
-			att = &reports.Attachment{Path: enc, Name: s.Encrypted.Name, ContentType: "application/octet-stream"}
+			s.Encrypted = &mailer.EncryptedInfo{Name: name + mailer.EncryptedSuffix, Bytes: n, SHA256: sum}
+			att = &mailer.Attachment{Path: enc, Name: s.Encrypted.Name, ContentType: "application/octet-stream"}
 			attBytes, d.Encrypted = n, true
 		}
 		if attBytes > opt.Mail.MaxAttachBytes() {
@@ -134,10 +135,10 @@ func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch strin
 	d.Attached = s.Attached
 	d.MessageID = messageID(KindArchive, "acct-"+s.Period, ch, s.Archive.SHA256, opt.Host)
 	d.Subject = archiveSubject(s, opt.Host)
-	msg := &reports.Message{
+	msg := &mailer.Message{
 		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: d.CreatedAt.In(opt.Loc),
 		MessageID: d.MessageID, Body: s.Text(), Attachment: att,
-		Headers: []reports.Header{{Name: "X-Ispacct-Period", Value: s.Period}, {Name: "X-Ispacct-Archive-SHA256", Value: s.Archive.SHA256}},
+		Headers: []mailer.Header{{Name: "X-Ispacct-Period", Value: s.Period}, {Name: "X-Ispacct-Archive-SHA256", Value: s.Archive.SHA256}},
 	}
 	return record(ctx, pool, opt, d, msg)
 }
@@ -145,10 +146,10 @@ func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch strin
 // record renders msg into the outbox, then records it: a crash between
 // the two leaves a file the next attempt overwrites, never a row without
 // its message.
-func record(ctx context.Context, pool *pgxpool.Pool, opt Options, d *Delivery, msg *reports.Message) (*Delivery, error) {
+func record(ctx context.Context, pool *pgxpool.Pool, opt Options, d *Delivery, msg *mailer.Message) (*Delivery, error) {
 	d.EMLPath = filepath.Join(opt.Outbox, emlName(d))
 	h := sha256.New()
-	err := reports.WriteAtomic(d.EMLPath, func(w io.Writer) error {
+	err := atomicfile.Write(d.EMLPath, func(w io.Writer) error {
 		n, err := msg.WriteTo(io.MultiWriter(w, h))
 		d.EMLBytes = n
 		return err
@@ -190,7 +191,7 @@ func safe(s string) string {
 	}, s)
 }
 
-func archiveSubject(s reports.Summary, host string) string {
+func archiveSubject(s mailer.Summary, host string) string {
 	var parts []string
 	for _, f := range s.Archive.Files {
 		parts = append(parts, fmt.Sprintf("%s %d", strings.TrimSuffix(f.Name, ".asc"), f.Rows))

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/lock"
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/lock"
+	"github.com/ispacct/ispacct/mailer"
 )
 
 // Failure is a job that failed, for NotifyFailure.
@@ -68,7 +68,7 @@ func NotifyFailure(ctx context.Context, pool *pgxpool.Pool, opt Options, f Failu
 
 // failureMessage renders the notice of f and the outbox row it goes with.
 // opt must be initialised.
-func failureMessage(opt Options, f Failure) (*Delivery, *reports.Message) {
+func failureMessage(opt Options, f Failure) (*Delivery, *mailer.Message) {
 	if f.At.IsZero() {
 		f.At = opt.Now()
 	}
@@ -92,10 +92,10 @@ func failureMessage(opt Options, f Failure) (*Delivery, *reports.Message) {
 		what = "PARTLY DONE"
 	}
 	d.Subject = fmt.Sprintf("[ispacct %s] %s: %s", opt.Host, what, f.Job)
-	n := reports.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command, Partial: f.Partial}
-	msg := &reports.Message{
+	n := mailer.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command, Partial: f.Partial}
+	msg := &mailer.Message{
 		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: at.In(opt.Loc), MessageID: d.MessageID,
-		Body: n.Text(), Headers: []reports.Header{{Name: "X-Ispacct-Job", Value: safe(f.Job)}},
+		Body: n.Text(), Headers: []mailer.Header{{Name: "X-Ispacct-Job", Value: safe(f.Job)}},
 	}
 	return d, msg
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/mailer"
 )
 
 // NotifyFailureDirect sends the notice of f at once, bypassing the outbox,
@@ -26,8 +26,8 @@ func NotifyFailureDirect(ctx context.Context, opt Options, f Failure) (string, e
 	if d.Channel == ChannelMaildir {
 		// Named after the failure (job and second), so the same notice
 		// sent twice is one message.
-		name := reports.MaildirName(d.CreatedAt.Unix(), "ispacct_failure_"+safe(d.Period), opt.Host)
-		path, _, err := reports.Maildir{Dir: d.Recipient}.Deliver(name, &eml)
+		name := mailer.MaildirName(d.CreatedAt.Unix(), "ispacct_failure_"+safe(d.Period), opt.Host)
+		path, _, err := mailer.Maildir{Dir: d.Recipient}.Deliver(name, &eml)
 		if err != nil {
 			return "", fmt.Errorf("failure notice for %s into %q: %w", f.Job, d.Recipient, err)
 		}
@@ -38,7 +38,7 @@ func NotifyFailureDirect(ctx context.Context, opt Options, f Failure) (string, e
 	if err != nil {
 		return "", err
 	}
-	sess, err := reports.DialSMTP(ctx, cfg)
+	sess, err := mailer.DialSMTP(ctx, cfg)
 	if err != nil {
 		return "", fmt.Errorf("failure notice for %s: %w", f.Job, err)
 	}

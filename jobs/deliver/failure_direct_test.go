@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )

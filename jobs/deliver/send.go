@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/mailer"
 )
 
 // send delivers every due message in the outbox and returns those it
@@ -65,8 +65,8 @@ func sendMaildir(ctx context.Context, pool *pgxpool.Pool, opt Options, d *Delive
 	// The name comes from the message, not the attempt: a run that died
 	// after the rename finds the message there and does not write it twice.
 	// A resend is another generation and so another message.
-	name := reports.MaildirName(d.CreatedAt.Unix(), fmt.Sprintf("ispacct_%sg%d", d.EMLSHA256[:16], d.Generation), opt.Host)
-	path, existed, err := reports.Maildir{Dir: d.Recipient}.Deliver(name, f)
+	name := mailer.MaildirName(d.CreatedAt.Unix(), fmt.Sprintf("ispacct_%sg%d", d.EMLSHA256[:16], d.Generation), opt.Host)
+	path, existed, err := mailer.Maildir{Dir: d.Recipient}.Deliver(name, f)
 	if err != nil {
 		// A local folder that cannot be written: the administrator must
 		// act, but the message waits and is tried again.
@@ -102,7 +102,7 @@ func sendSMTP(ctx context.Context, pool *pgxpool.Pool, opt Options, list []*Deli
 	if err != nil {
 		return sent, err
 	}
-	var sess *reports.SMTPSession
+	var sess *mailer.SMTPSession
 	var connErr error // once the connection fails, the rest waits for the next run
 	defer func() {
 		if sess != nil {
@@ -114,7 +114,7 @@ func sendSMTP(ctx context.Context, pool *pgxpool.Pool, opt Options, list []*Deli
 			return sent, ctx.Err()
 		}
 		if sess == nil && connErr == nil {
-			sess, connErr = reports.DialSMTP(ctx, cfg)
+			sess, connErr = mailer.DialSMTP(ctx, cfg)
 			if connErr != nil {
 				opt.Log.Error("smtp connection failed", "server", fmt.Sprintf("%s:%d", cfg.Host, cfg.Port), "error", connErr)
 			}
@@ -145,7 +145,7 @@ func sendSMTP(ctx context.Context, pool *pgxpool.Pool, opt Options, list []*Deli
 				// retries it (recoverInterrupted).
 				return sent, ctx.Err()
 			}
-			var se *reports.SendError
+			var se *mailer.SendError
 			permanent := errors.As(err, &se) && se.Permanent
 			why := fmt.Sprintf("deliver %s to %s: %v", d.Period, d.Recipient, err)
 			next := opt.Now().Add(backoff(opt, d.Attempts))
@@ -206,10 +206,10 @@ func recipients(s string) []string {
 	return out
 }
 
-// smtpConfig turns the configuration into what reports.DialSMTP takes.
-func smtpConfig(opt Options) (reports.SMTP, error) {
+// smtpConfig turns the configuration into what mailer.DialSMTP takes.
+func smtpConfig(opt Options) (mailer.SMTP, error) {
 	s := opt.Mail.SMTP
-	cfg := reports.SMTP{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username,
+	cfg := mailer.SMTP{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username,
 		Password: s.Password, Auth: s.Auth, Timeout: s.Timeout, HELO: s.HELO}
 	if s.CAFile != "" {
 		pem, err := os.ReadFile(s.CAFile)

@@ -15,14 +15,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/jobs/report"
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/mailer"
 )
 
 // archiveInfo reads an archive's size, sha256 and rows per .asc file from
 // the file itself, so the summary describes exactly what is attached,
 // whether this run built it or an earlier one did.
-func archiveInfo(path string) (reports.ArchiveInfo, error) {
-	info := reports.ArchiveInfo{Name: filepath.Base(path)}
+func archiveInfo(path string) (mailer.ArchiveInfo, error) {
+	info := mailer.ArchiveInfo{Name: filepath.Base(path)}
 	f, err := os.Open(path)
 	if err != nil {
 		return info, err
@@ -46,7 +46,7 @@ func archiveInfo(path string) (reports.ArchiveInfo, error) {
 		if err != nil {
 			return info, fmt.Errorf("read %q: %s: %w", path, e.Name, err)
 		}
-		info.Files = append(info.Files, reports.FileRows{Name: e.Name, Rows: rows})
+		info.Files = append(info.Files, mailer.FileRows{Name: e.Name, Rows: rows})
 	}
 	return info, nil
 }
@@ -86,8 +86,8 @@ func countRows(e *zip.File) (int64, error) {
 // of the period. Rejects have no time of their own (their line could not
 // be read), so they are counted per file; a file that spans two days
 // (rotation is not at midnight) counts for both.
-func rejectSummary(ctx context.Context, pool *pgxpool.Pool, p report.Period) (reports.RejectSummary, error) {
-	var s reports.RejectSummary
+func rejectSummary(ctx context.Context, pool *pgxpool.Pool, p report.Period) (mailer.RejectSummary, error) {
+	var s mailer.RejectSummary
 	rows, err := pool.Query(ctx, `WITH files AS (
 			SELECT src_file FROM proxy WHERE zeit >= $1 AND zeit < $2 AND src_file IS NOT NULL
 			UNION SELECT src_file FROM http WHERE zeit >= $1 AND zeit < $2 AND src_file IS NOT NULL
@@ -100,7 +100,7 @@ func rejectSummary(ctx context.Context, pool *pgxpool.Pool, p report.Period) (re
 	var ids []int64
 	for rows.Next() {
 		var id int64
-		var f reports.RejectFile
+		var f mailer.RejectFile
 		if err := rows.Scan(&id, &f.Path, &f.Source, &f.Lines, &f.Rejects); err != nil {
 			rows.Close()
 			return s, fmt.Errorf("count rejects: %w", err)
@@ -121,7 +121,7 @@ func rejectSummary(ctx context.Context, pool *pgxpool.Pool, p report.Period) (re
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r reports.ReasonCount
+		var r mailer.ReasonCount
 		if err := rows.Scan(&r.Reason, &r.Count); err != nil {
 			return s, fmt.Errorf("count reject reasons: %w", err)
 		}

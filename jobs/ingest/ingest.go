@@ -23,7 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/parsers"
 	"github.com/ispacct/ispacct/schema"
 )

@@ -23,9 +23,9 @@ func soffice(t *testing.T) string {
 	p, err := exec.LookPath("soffice")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("LibreOffice (soffice) missing under CI: reports/testdata/install-libreoffice.sh installs it")
+			t.Fatal("LibreOffice (soffice) missing under CI: archive/testdata/install-libreoffice.sh installs it")
 		}
-		t.Skip("needs LibreOffice: reports/testdata/install-libreoffice.sh")
+		t.Skip("needs LibreOffice: archive/testdata/install-libreoffice.sh")
 	}
 	return p
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/config"
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/archive"
+	"github.com/ispacct/ispacct/atomicfile"
+	"github.com/ispacct/ispacct/config"
 )
 
 // Options tune a build.
@@ -55,7 +56,7 @@ type Result struct {
 // the escaping itself (COPY text format, DELIMITER '|', NULL ”), so the
 // file loads back with COPY FROM by construction. zeit is written in the
 // session's time zone, which schema.Open sets to the configured one; the
-// fraction is trimmed of trailing zeros, like reports.TimeLayout. The ORDER
+// fraction is trimmed of trailing zeros, like archive.TimeLayout. The ORDER
 // BY covers every column, so equal data always gives equal bytes; "C"
 // collation keeps the order independent of the server's locale.
 type ascFile struct {
@@ -65,13 +66,13 @@ type ascFile struct {
 const zeitText = `regexp_replace(to_char(zeit, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.?0+$', '') || to_char(zeit, 'TZH:TZM')`
 
 var ascFiles = []ascFile{
-	{"proxy.asc", reports.ProxyHeader, `SELECT lan_name, ip_client, url, ` + zeitText + `, size, status, methode
+	{"proxy.asc", archive.ProxyHeader, `SELECT lan_name, ip_client, url, ` + zeitText + `, size, status, methode
 		FROM proxy WHERE zeit >= %s AND zeit < %s
 		ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`},
-	{"http.asc", reports.HTTPHeader, `SELECT ip, url, ` + zeitText + `, size, datei, htuser
+	{"http.asc", archive.HTTPHeader, `SELECT ip, url, ` + zeitText + `, size, datei, htuser
 		FROM http WHERE zeit >= %s AND zeit < %s
 		ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`},
-	{"mail.asc", reports.MailHeader, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, ` + zeitText + `
+	{"mail.asc", archive.MailHeader, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, ` + zeitText + `
 		FROM mta WHERE zeit >= %s AND zeit < %s
 		ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
 		         m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`},
@@ -106,8 +107,8 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	// COPY (query) takes no parameters: the bounds are written into the
 	// query, as timestamps we format ourselves, never text from a log.
 	lo, hi := literal(p.Start), literal(p.End)
-	res.Bytes, res.SHA256, err = reports.WriteAtomicSum(res.Path, func(w io.Writer) error {
-		z := reports.NewZip(w, p.Start)
+	res.Bytes, res.SHA256, err = atomicfile.WriteSum(res.Path, func(w io.Writer) error {
+		z := archive.NewZip(w, p.Start)
 		for _, f := range ascFiles {
 			if p.Kind == "month" && opt.NoMonthlyRaw {
 				break

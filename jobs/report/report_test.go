@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ispacct/ispacct/archive"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/landefs"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/parsers"
-	"github.com/ispacct/ispacct/reports"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -112,7 +112,7 @@ func TestASCMatchesGoWriter(t *testing.T) {
 	for _, day := range []string{"2026-11-20", "2026-11-21"} {
 		asc := entry(t, build(t, db, day, out).Path, "proxy.asc")
 		if fromDB != nil {
-			asc = asc[len(reports.ProxyHeader)+1:]
+			asc = asc[len(archive.ProxyHeader)+1:]
 		}
 		fromDB = append(fromDB, asc...)
 	}
@@ -121,7 +121,7 @@ func TestASCMatchesGoWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var goOut bytes.Buffer
-	w, _ := reports.NewASC(&goOut, db.Loc, reports.ProxyHeader)
+	w, _ := archive.NewASC(&goOut, db.Loc, archive.ProxyHeader)
 	f, _ := os.Open("../../fixtures/squid/access.log")
 	defer f.Close()
 	lr := parsers.NewLineReader(f, 0, 0)
@@ -171,7 +171,7 @@ func TestASCRoundTrip(t *testing.T) {
 	}
 	asc := entry(t, res.Path, "proxy.asc")
 	ascLines := strings.Split(strings.TrimSuffix(string(asc), "\n"), "\n")
-	if len(ascLines) != len(lines)+1 || ascLines[0] != reports.ProxyHeader {
+	if len(ascLines) != len(lines)+1 || ascLines[0] != archive.ProxyHeader {
 		t.Fatalf("proxy.asc has %d lines, header %q", len(ascLines), ascLines[0])
 	}
 	for _, l := range ascLines {

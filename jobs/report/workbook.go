@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/archive"
 )
 
 const mb = 1 << 20
@@ -31,13 +31,13 @@ func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Option
 			return err
 		}
 	}
-	wb, err := reports.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, opt.TmpDir)
+	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, opt.TmpDir)
 	if err != nil {
 		return err
 	}
 	lo, hi := p.Start.Format("2006-01-02"), p.End.Format("2006-01-02")
 	q := &querier{ctx: ctx, conn: conn, lo: lo, hi: hi, start: p.Start, end: p.End}
-	steps := []func(*reports.Workbook) error{q.summary}
+	steps := []func(*archive.Workbook) error{q.summary}
 	if p.Kind == "month" {
 		steps = append(steps, q.daily)
 	}
@@ -94,7 +94,7 @@ SELECT a.lan_name, a.requests, a.bytes, a.hits, a.denied, coalesce(c.clients, a.
 FROM a LEFT JOIN c ON c.lan_name IS NOT DISTINCT FROM a.lan_name
 ORDER BY a.lan_name IS NULL, a.bytes DESC, a.lan_name COLLATE "C"`
 
-func (q *querier) summary(wb *reports.Workbook) error {
+func (q *querier) summary(wb *archive.Workbook) error {
 	rows, err := q.rows(summarySQL, q.lo, q.hi, q.start, q.end)
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
@@ -117,11 +117,11 @@ func (q *querier) summary(wb *reports.Workbook) error {
 		out = append(out, row(name, r[1].(int64), r[2].(int64), r[3].(int64), r[4].(int64), r[5].(int64)))
 	}
 	out = append(out, row("Total", total[0], total[1], total[2], total[3], total[4]))
-	cols := []reports.Column{{Title: "LAN", Width: 24}, {Title: "Requests", Width: 12, Kind: reports.Count},
-		{Title: "MB", Width: 12, Kind: reports.MB}, {Title: "Share of traffic", Width: 16, Kind: reports.Percent},
-		{Title: "Cache hit ratio", Width: 15, Kind: reports.Percent}, {Title: "Denied requests", Width: 16, Kind: reports.Count},
-		{Title: "Clients", Width: 10, Kind: reports.Count}}
-	return wb.Sheet("Summary", cols, out, &reports.ChartSpec{Type: excelize.Bar, Title: "MB per LAN", Cat: 0, Values: []int{2}, Rows: len(rows)})
+	cols := []archive.Column{{Title: "LAN", Width: 24}, {Title: "Requests", Width: 12, Kind: archive.Count},
+		{Title: "MB", Width: 12, Kind: archive.MB}, {Title: "Share of traffic", Width: 16, Kind: archive.Percent},
+		{Title: "Cache hit ratio", Width: 15, Kind: archive.Percent}, {Title: "Denied requests", Width: 16, Kind: archive.Count},
+		{Title: "Clients", Width: 10, Kind: archive.Count}}
+	return wb.Sheet("Summary", cols, out, &archive.ChartSpec{Type: excelize.Bar, Title: "MB per LAN", Cat: 0, Values: []int{2}, Rows: len(rows)})
 }
 
 func ratio(a, b int64) float64 {
@@ -133,7 +133,7 @@ func ratio(a, b int64) float64 {
 
 // daily: LAN × day traffic in MB, LANs by traffic, with a line chart of
 // the largest ones.
-func (q *querier) daily(wb *reports.Workbook) error {
+func (q *querier) daily(wb *archive.Workbook) error {
 	rows, err := q.rows(`SELECT day, lan_name, bytes FROM agg_proxy_lan WHERE day >= $1::date AND day < $2::date`, q.lo, q.hi)
 	if err != nil {
 		return fmt.Errorf("daily: %w", err)
@@ -153,9 +153,9 @@ func (q *querier) daily(wb *reports.Workbook) error {
 		cells[day][lan] += r[2].(int64)
 	}
 	lans := sortedByTotal(totals)
-	cols := []reports.Column{{Title: "Day", Width: 12, Kind: reports.Date}}
+	cols := []archive.Column{{Title: "Day", Width: 12, Kind: archive.Date}}
 	for _, l := range lans {
-		cols = append(cols, reports.Column{Title: l, Width: max(10, float64(len(l))+2), Kind: reports.MB})
+		cols = append(cols, archive.Column{Title: l, Width: max(10, float64(len(l))+2), Kind: archive.MB})
 	}
 	var out [][]any
 	for d := q.start; d.Before(q.end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, d.Location()) {
@@ -171,15 +171,15 @@ func (q *querier) daily(wb *reports.Workbook) error {
 			series = append(series, i+1)
 		}
 	}
-	var chart *reports.ChartSpec
+	var chart *archive.ChartSpec
 	if len(series) > 0 {
-		chart = &reports.ChartSpec{Type: excelize.Line, Title: "MB per day", Cat: 0, Values: series, Rows: len(out)}
+		chart = &archive.ChartSpec{Type: excelize.Line, Title: "MB per day", Cat: 0, Values: series, Rows: len(out)}
 	}
 	return wb.Sheet("Daily", cols, out, chart)
 }
 
 // sites: the 25 busiest destination hosts of each LAN.
-func (q *querier) sites(wb *reports.Workbook) error {
+func (q *querier) sites(wb *archive.Workbook) error {
 	rows, err := q.rows(`
 		SELECT coalesce(lan_name, $3), host, req, bytes FROM (
 		    SELECT lan_name, host, sum(requests)::bigint AS req, sum(bytes)::bigint AS bytes,
@@ -192,11 +192,11 @@ func (q *querier) sites(wb *reports.Workbook) error {
 	for _, r := range rows {
 		r[3] = float64(r[3].(int64)) / mb
 	}
-	return wb.Sheet("Top sites", []reports.Column{{Title: "LAN", Width: 24}, {Title: "Host", Width: 40},
-		{Title: "Requests", Width: 12, Kind: reports.Count}, {Title: "MB", Width: 12, Kind: reports.MB}}, rows, nil)
+	return wb.Sheet("Top sites", []archive.Column{{Title: "LAN", Width: 24}, {Title: "Host", Width: 40},
+		{Title: "Requests", Width: 12, Kind: archive.Count}, {Title: "MB", Width: 12, Kind: archive.MB}}, rows, nil)
 }
 
-func (q *querier) web(wb *reports.Workbook) error {
+func (q *querier) web(wb *archive.Workbook) error {
 	rows, err := q.rows(`
 		WITH a AS (SELECT vhost, sum(requests)::bigint AS req, sum(bytes)::bigint AS bytes, sum(errors)::bigint AS errors, max(clients) AS max_clients
 		           FROM agg_http_vhost WHERE day >= $1::date AND day < $2::date GROUP BY vhost),
@@ -209,9 +209,9 @@ func (q *querier) web(wb *reports.Workbook) error {
 	for _, r := range rows {
 		r[2] = float64(r[2].(int64)) / mb
 	}
-	err = wb.Sheet("Web", []reports.Column{{Title: "Virtual host", Width: 32}, {Title: "Requests", Width: 12, Kind: reports.Count},
-		{Title: "MB", Width: 12, Kind: reports.MB}, {Title: "Errors", Width: 10, Kind: reports.Count},
-		{Title: "Clients", Width: 10, Kind: reports.Count}}, rows, nil)
+	err = wb.Sheet("Web", []archive.Column{{Title: "Virtual host", Width: 32}, {Title: "Requests", Width: 12, Kind: archive.Count},
+		{Title: "MB", Width: 12, Kind: archive.MB}, {Title: "Errors", Width: 10, Kind: archive.Count},
+		{Title: "Clients", Width: 10, Kind: archive.Count}}, rows, nil)
 	if err != nil {
 		return err
 	}
@@ -223,8 +223,8 @@ func (q *querier) web(wb *reports.Workbook) error {
 	for _, r := range users {
 		r[3] = float64(r[3].(int64)) / mb
 	}
-	return wb.Sheet("Web users", []reports.Column{{Title: "Virtual host", Width: 32}, {Title: "User", Width: 20},
-		{Title: "Requests", Width: 12, Kind: reports.Count}, {Title: "MB", Width: 12, Kind: reports.MB}}, users, nil)
+	return wb.Sheet("Web users", []archive.Column{{Title: "Virtual host", Width: 32}, {Title: "User", Width: 20},
+		{Title: "Requests", Width: 12, Kind: archive.Count}, {Title: "MB", Width: 12, Kind: archive.MB}}, users, nil)
 }
 
 // mailSQL pivots in and out per mailbox (or domain): sent = messages out,
@@ -239,17 +239,17 @@ SELECT %[1]s,
 FROM %[2]s WHERE day >= $1::date AND day < $2::date
 GROUP BY %[1]s ORDER BY sum(bytes) DESC, %[1]s`
 
-func (q *querier) mail(wb *reports.Workbook) error {
-	cols := []reports.Column{{Title: "Sent", Width: 10, Kind: reports.Count}, {Title: "Received", Width: 10, Kind: reports.Count},
-		{Title: "MB sent", Width: 12, Kind: reports.MB}, {Title: "MB received", Width: 12, Kind: reports.MB},
-		{Title: "Recipients", Width: 11, Kind: reports.Count}, {Title: "Deferred", Width: 10, Kind: reports.Count},
-		{Title: "Bounced", Width: 10, Kind: reports.Count}, {Title: "Expired", Width: 10, Kind: reports.Count}}
+func (q *querier) mail(wb *archive.Workbook) error {
+	cols := []archive.Column{{Title: "Sent", Width: 10, Kind: archive.Count}, {Title: "Received", Width: 10, Kind: archive.Count},
+		{Title: "MB sent", Width: 12, Kind: archive.MB}, {Title: "MB received", Width: 12, Kind: archive.MB},
+		{Title: "Recipients", Width: 11, Kind: archive.Count}, {Title: "Deferred", Width: 10, Kind: archive.Count},
+		{Title: "Bounced", Width: 10, Kind: archive.Count}, {Title: "Expired", Width: 10, Kind: archive.Count}}
 	for _, s := range []struct {
 		sheet, keys, table string
-		head               []reports.Column
+		head               []archive.Column
 	}{
-		{"Mailboxes", `mailbox COLLATE "C", domain COLLATE "C"`, "agg_mail_mailbox", []reports.Column{{Title: "Mailbox", Width: 32}, {Title: "Domain", Width: 24}}},
-		{"Mail domains", `domain COLLATE "C"`, "agg_mail_domain", []reports.Column{{Title: "Domain", Width: 24}}},
+		{"Mailboxes", `mailbox COLLATE "C", domain COLLATE "C"`, "agg_mail_mailbox", []archive.Column{{Title: "Mailbox", Width: 32}, {Title: "Domain", Width: 24}}},
+		{"Mail domains", `domain COLLATE "C"`, "agg_mail_domain", []archive.Column{{Title: "Domain", Width: 24}}},
 	} {
 		rows, err := q.rows(fmt.Sprintf(mailSQL, s.keys, pgx.Identifier{s.table}.Sanitize()), q.lo, q.hi)
 		if err != nil {
@@ -268,7 +268,7 @@ func (q *querier) mail(wb *reports.Workbook) error {
 				r[n-1] = "(none)"
 			}
 		}
-		if err := wb.Sheet(s.sheet, append(append([]reports.Column{}, s.head...), cols...), rows, nil); err != nil {
+		if err := wb.Sheet(s.sheet, append(append([]archive.Column{}, s.head...), cols...), rows, nil); err != nil {
 			return err
 		}
 	}
@@ -276,18 +276,18 @@ func (q *querier) mail(wb *reports.Workbook) error {
 }
 
 var (
-	rawProxyCols = []reports.Column{{Title: "lan_name", Width: 16}, {Title: "ip_client", Width: 16}, {Title: "url", Width: 60},
-		{Title: "zeit", Width: 20, Kind: reports.Time}, {Title: "size", Width: 12, Kind: reports.Count},
+	rawProxyCols = []archive.Column{{Title: "lan_name", Width: 16}, {Title: "ip_client", Width: 16}, {Title: "url", Width: 60},
+		{Title: "zeit", Width: 20, Kind: archive.Time}, {Title: "size", Width: 12, Kind: archive.Count},
 		{Title: "status", Width: 26}, {Title: "methode", Width: 10}}
-	rawHTTPCols = []reports.Column{{Title: "ip", Width: 16}, {Title: "url", Width: 28}, {Title: "zeit", Width: 20, Kind: reports.Time},
-		{Title: "size", Width: 12, Kind: reports.Count}, {Title: "datei", Width: 50}, {Title: "htuser", Width: 14}}
-	rawMailCols = []reports.Column{{Title: "msgid", Width: 30}, {Title: "m_to", Width: 28}, {Title: "m_from", Width: 28},
-		{Title: "m_mailer", Width: 10}, {Title: "m_size", Width: 12, Kind: reports.Count}, {Title: "m_remote_id", Width: 16},
-		{Title: "m_relay", Width: 28}, {Title: "m_status", Width: 10}, {Title: "zeit", Width: 20, Kind: reports.Time}}
+	rawHTTPCols = []archive.Column{{Title: "ip", Width: 16}, {Title: "url", Width: 28}, {Title: "zeit", Width: 20, Kind: archive.Time},
+		{Title: "size", Width: 12, Kind: archive.Count}, {Title: "datei", Width: 50}, {Title: "htuser", Width: 14}}
+	rawMailCols = []archive.Column{{Title: "msgid", Width: 30}, {Title: "m_to", Width: 28}, {Title: "m_from", Width: 28},
+		{Title: "m_mailer", Width: 10}, {Title: "m_size", Width: 12, Kind: archive.Count}, {Title: "m_remote_id", Width: 16},
+		{Title: "m_relay", Width: 28}, {Title: "m_status", Width: 10}, {Title: "zeit", Width: 20, Kind: archive.Time}}
 )
 
 // raw streams a table's rows of the period into sheets, in the .asc order.
-func (q *querier) raw(wb *reports.Workbook, name string, cols []reports.Column, sql string) error {
+func (q *querier) raw(wb *archive.Workbook, name string, cols []archive.Column, sql string) error {
 	rows, err := q.conn.Query(q.ctx, sql, q.start, q.end)
 	if err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
@@ -323,19 +323,19 @@ func (q *querier) raw(wb *reports.Workbook, name string, cols []reports.Column, 
 	return sheet.Close()
 }
 
-func (q *querier) rawProxy(wb *reports.Workbook) error {
+func (q *querier) rawProxy(wb *archive.Workbook) error {
 	return q.raw(wb, "proxy", rawProxyCols, `SELECT lan_name, ip_client, url, zeit, size, status, methode FROM proxy
 		WHERE zeit >= $1 AND zeit < $2
 		ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`)
 }
 
-func (q *querier) rawHTTP(wb *reports.Workbook) error {
+func (q *querier) rawHTTP(wb *archive.Workbook) error {
 	return q.raw(wb, "http", rawHTTPCols, `SELECT ip, url, zeit, size, datei, htuser FROM http
 		WHERE zeit >= $1 AND zeit < $2
 		ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`)
 }
 
-func (q *querier) rawMail(wb *reports.Workbook) error {
+func (q *querier) rawMail(wb *archive.Workbook) error {
 	return q.raw(wb, "mail", rawMailCols, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, zeit FROM mta
 		WHERE zeit >= $1 AND zeit < $2
 		ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/run"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )

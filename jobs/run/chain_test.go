@@ -12,7 +12,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/run"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 )
 
 // TestStopLetsTheStepFinish: a stop request while ingest runs lets it

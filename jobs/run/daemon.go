@@ -15,9 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // DaemonOptions configure a Daemon.

@@ -8,7 +8,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // Locker is a gocron.Locker on PostgreSQL advisory locks: of several

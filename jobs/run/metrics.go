@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/config"
-	"github.com/ispacct/ispacct/reports"
+	"github.com/ispacct/ispacct/atomicfile"
+	"github.com/ispacct/ispacct/config"
 )
 
 // WriteMetrics writes the ledger's view of each job to path in
@@ -27,7 +27,7 @@ func WriteMetrics(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, n
 	if err := Metrics(ctx, pool, cfg, now, &b); err != nil {
 		return err
 	}
-	return reports.WriteAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})

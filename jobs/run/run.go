@@ -24,13 +24,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ispacct/ispacct/jobs/config"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
-	"github.com/ispacct/ispacct/jobs/lock"
 	"github.com/ispacct/ispacct/jobs/maintain"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // Job is a chain: daily or monthly.

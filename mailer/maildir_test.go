@@ -1,4 +1,4 @@
-package reports_test
+package mailer_test
 
 import (
 	"bytes"
@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ispacct/ispacct/reports"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/mailer"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 )
 
 func TestMaildirDeliversOnce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "Maildir")
-	md := reports.Maildir{Dir: dir}
-	name := reports.MaildirName(1795300000, "ispacct7g0", "cpe/1:2")
+	md := mailer.Maildir{Dir: dir}
+	name := mailer.MaildirName(1795300000, "ispacct7g0", "cpe/1:2")
 	if name != `1795300000.ispacct7g0.cpe\0571\0722` {
 		t.Fatalf("name %q", name)
 	}
@@ -49,8 +49,8 @@ func TestMaildirThroughPOP3(t *testing.T) {
 	if _, err := testMessage(path).WriteTo(&eml); err != nil {
 		t.Fatal(err)
 	}
-	md := reports.Maildir{Dir: dc.Maildir}
-	if _, _, err := md.Deliver(reports.MaildirName(1795300000, "ispacct1g0", "cpe"), &eml); err != nil {
+	md := mailer.Maildir{Dir: dc.Maildir}
+	if _, _, err := md.Deliver(mailer.MaildirName(1795300000, "ispacct1g0", "cpe"), &eml); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := mailtest.POP3Fetch(dc.POP3, dc.User, dc.Password, true)
@@ -77,7 +77,7 @@ func TestMaildirThroughPOP3(t *testing.T) {
 // client reads the Maildir; two messages, in the order they were written.
 func TestMaildirThroughIMAP(t *testing.T) {
 	dc := mailtest.StartDovecot(t)
-	md := reports.Maildir{Dir: dc.Maildir}
+	md := mailer.Maildir{Dir: dc.Maildir}
 	var want [][]byte
 	for i := range 2 {
 		path, data := randomFile(t, "acct-2026-11-21.zip", 150_000+i)
@@ -85,7 +85,7 @@ func TestMaildirThroughIMAP(t *testing.T) {
 		if _, err := testMessage(path).WriteTo(&eml); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := md.Deliver(reports.MaildirName(1795300000+int64(i), "ispacct1g0", "cpe"), &eml); err != nil {
+		if _, _, err := md.Deliver(mailer.MaildirName(1795300000+int64(i), "ispacct1g0", "cpe"), &eml); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, data)

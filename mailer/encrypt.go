@@ -1,6 +1,8 @@
-package reports
+package mailer
 
 import (
+	"github.com/ispacct/ispacct/atomicfile"
+
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +56,7 @@ func EncryptFile(src, dst string, recipients []age.Recipient) (int64, string, er
 		return 0, "", fmt.Errorf("encrypt %q: %w", src, err)
 	}
 	defer in.Close()
-	n, sha, err := WriteAtomicSum(dst, func(w io.Writer) error {
+	n, sha, err := atomicfile.WriteSum(dst, func(w io.Writer) error {
 		aw, err := age.Encrypt(w, recipients...)
 		if err != nil {
 			return err

@@ -1,4 +1,5 @@
-package reports
+// Package atomicfile writes files so that a reader never sees a half-written one.
+package atomicfile
 
 import (
 	"crypto/sha256"
@@ -9,10 +10,10 @@ import (
 	"path/filepath"
 )
 
-// WriteAtomic writes a file so that a crash never leaves a half-written
+// Write writes a file so that a crash never leaves a half-written
 // one where a good one is expected: it writes a temporary file beside the
 // target, syncs it, renames it over the target and syncs the folder.
-func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
+func Write(path string, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
@@ -53,12 +54,12 @@ func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
 	return nil
 }
 
-// WriteAtomicSum is WriteAtomic that also returns the size and the sha256
+// WriteSum is Write that also returns the size and the sha256
 // (hex) of what write wrote, as the archive and its encrypted copy report
 // them.
-func WriteAtomicSum(path string, write func(w io.Writer) error) (size int64, sha string, err error) {
+func WriteSum(path string, write func(w io.Writer) error) (size int64, sha string, err error) {
 	h := sha256.New()
-	err = WriteAtomic(path, func(w io.Writer) error {
+	err = Write(path, func(w io.Writer) error {
 		cw := &countWriter{w: io.MultiWriter(w, h)}
 		err := write(cw)
 		size = cw.n

@@ -1,4 +1,4 @@
-package reports_test
+package mailer_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ispacct/ispacct/reports"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/mailer"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 )
 
 // randomFile writes n random bytes (incompressible, like a zip) to a file.
@@ -25,16 +25,16 @@ func randomFile(t *testing.T, name string, n int) (string, []byte) {
 	return p, b
 }
 
-func testMessage(path string) *reports.Message {
-	return &reports.Message{
+func testMessage(path string) *mailer.Message {
+	return &mailer.Message{
 		From:       "ispacct@cpe.example.net",
 		To:         []string{mailtest.Admin},
 		Subject:    "[ispacct cpe] archive 2026-11-21",
 		Date:       time.Date(2026, 11, 22, 1, 30, 0, 0, time.FixedZone("CET", 3600)),
 		MessageID:  "ispacct.acct-2026-11-21.smtp.0123abcd@cpe.example.net",
 		Body:       "Accounting archive of the day 2026-11-21.\nÜmlaut and a long line " + strings.Repeat("x", 200) + "\n",
-		Headers:    []reports.Header{{Name: "X-Ispacct-Period", Value: "2026-11-21"}},
-		Attachment: &reports.Attachment{Path: path, Name: "acct-2026-11-21.zip", ContentType: "application/zip"},
+		Headers:    []mailer.Header{{Name: "X-Ispacct-Period", Value: "2026-11-21"}},
+		Attachment: &mailer.Attachment{Path: path, Name: "acct-2026-11-21.zip", ContentType: "application/zip"},
 	}
 }
 
@@ -84,17 +84,17 @@ func TestMessageMissingAttachment(t *testing.T) {
 }
 
 func TestSummaryText(t *testing.T) {
-	s := &reports.Summary{
+	s := &mailer.Summary{
 		Kind: "day", Period: "2026-11-21", Host: "cpe",
-		Archive: reports.ArchiveInfo{Name: "acct-2026-11-21.zip", Bytes: 1037, SHA256: "dca227ea",
-			Files: []reports.FileRows{{Name: "proxy.asc", Rows: 13}, {Name: "http.asc"}, {Name: "mail.asc"}}},
-		Encrypted: &reports.EncryptedInfo{Name: "acct-2026-11-21.zip.age", Bytes: 1250, SHA256: "ffee"},
+		Archive: mailer.ArchiveInfo{Name: "acct-2026-11-21.zip", Bytes: 1037, SHA256: "dca227ea",
+			Files: []mailer.FileRows{{Name: "proxy.asc", Rows: 13}, {Name: "http.asc"}, {Name: "mail.asc"}}},
+		Encrypted: &mailer.EncryptedInfo{Name: "acct-2026-11-21.zip.age", Bytes: 1250, SHA256: "ffee"},
 		Attached:  true,
-		Rejects: reports.RejectSummary{
-			Files:   []reports.RejectFile{{Path: "/var/log/squid/access.log.1", Source: "squid", Lines: 15, Rejects: 2}},
-			Reasons: []reports.ReasonCount{{Reason: "bad timestamp", Count: 2}},
+		Rejects: mailer.RejectSummary{
+			Files:   []mailer.RejectFile{{Path: "/var/log/squid/access.log.1", Source: "squid", Lines: 15, Rejects: 2}},
+			Reasons: []mailer.ReasonCount{{Reason: "bad timestamp", Count: 2}},
 		},
-		Sections: []reports.Section{{Title: "Top LANs", Lines: []string{"kunde1  12 MiB"}}},
+		Sections: []mailer.Section{{Title: "Top LANs", Lines: []string{"kunde1  12 MiB"}}},
 	}
 	text := s.Text()
 	for _, want := range []string{

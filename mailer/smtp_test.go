@@ -1,4 +1,4 @@
-package reports_test
+package mailer_test
 
 import (
 	"bytes"
@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ispacct/ispacct/reports"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/mailer"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 )
 
-func render(t *testing.T, m *reports.Message) []byte {
+func render(t *testing.T, m *mailer.Message) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if _, err := m.WriteTo(&b); err != nil {
@@ -28,8 +28,8 @@ func render(t *testing.T, m *reports.Message) []byte {
 func TestSMTPSendAndClassify(t *testing.T) {
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{})
 	ctx := context.Background()
-	cfg := reports.SMTP{Host: "127.0.0.1", Port: pf.Port, Security: "none", Timeout: 10 * time.Second}
-	s, err := reports.DialSMTP(ctx, cfg)
+	cfg := mailer.SMTP{Host: "127.0.0.1", Port: pf.Port, Security: "none", Timeout: 10 * time.Second}
+	s, err := mailer.DialSMTP(ctx, cfg)
 	if err != nil {
 		t.Fatalf("dial: %v\n%s", err, pf.Log())
 	}
@@ -37,7 +37,7 @@ func TestSMTPSendAndClassify(t *testing.T) {
 	eml := render(t, testMessage(path))
 
 	_, err = s.Send(ctx, "ispacct@cpe.example.net", []string{mailtest.TempFail}, bytes.NewReader(eml))
-	var se *reports.SendError
+	var se *mailer.SendError
 	if !errors.As(err, &se) || se.Permanent || se.Code != 451 || se.Enhanced != "4.3.0" {
 		t.Fatalf("4xx: %#v", err)
 	}
@@ -66,12 +66,12 @@ func TestSMTPSendAndClassify(t *testing.T) {
 
 	starttls := cfg
 	starttls.Security = "starttls"
-	if _, err := reports.DialSMTP(ctx, starttls); err == nil {
+	if _, err := mailer.DialSMTP(ctx, starttls); err == nil {
 		t.Fatal("STARTTLS is required, yet a server that does not offer it was accepted")
 	}
 
 	pf.Stop()
-	_, err = reports.DialSMTP(ctx, cfg)
+	_, err = mailer.DialSMTP(ctx, cfg)
 	if !errors.As(err, &se) || se.Permanent || se.Stage != "connect" {
 		t.Fatalf("server down: %#v", err)
 	}
@@ -85,10 +85,10 @@ func TestSMTPStartTLSAndLogin(t *testing.T) {
 	dc := mailtest.StartDovecot(t)
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{SASL: dc.AuthAddr})
 	ctx := context.Background()
-	cfg := reports.SMTP{Host: "127.0.0.1", Port: pf.Port, Security: "starttls", Timeout: 10 * time.Second,
+	cfg := mailer.SMTP{Host: "127.0.0.1", Port: pf.Port, Security: "starttls", Timeout: 10 * time.Second,
 		Username: dc.User, Password: dc.Password, Auth: "auto", RootCAs: pf.RootCAs}
 
-	s, err := reports.DialSMTP(ctx, cfg)
+	s, err := mailer.DialSMTP(ctx, cfg)
 	if err != nil {
 		t.Fatalf("login: %v\n%s", err, pf.Log())
 	}
@@ -111,14 +111,14 @@ func TestSMTPStartTLSAndLogin(t *testing.T) {
 
 	noCA := cfg
 	noCA.RootCAs = nil
-	if _, err := reports.DialSMTP(ctx, noCA); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := mailer.DialSMTP(ctx, noCA); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("a certificate from an unknown CA was accepted: %v", err)
 	}
 	// Last: Dovecot slows down logins after a failed one.
 	wrong := cfg
 	wrong.Password = "wrong-password"
-	_, err = reports.DialSMTP(ctx, wrong)
-	var se *reports.SendError
+	_, err = mailer.DialSMTP(ctx, wrong)
+	var se *mailer.SendError
 	if !errors.As(err, &se) || se.Permanent || se.Stage != "connect" || se.Code != 535 {
 		t.Fatalf("wrong password: %#v", err)
 	}

@@ -1,7 +1,8 @@
-// Package reports writes what the administrator receives: the pipe-
-// delimited .asc files, the workbook, the zip archive. Writers take rows
-// or streams of rows; they never run SQL.
-package reports
+// Package archive writes the files the administrator receives: the pipe-
+// delimited .asc files, the workbook and the zip that holds them. Writers
+// take rows or streams of rows; they never run SQL and never send mail
+// (package mailer carries the archive away; jobs/report drives the build).
+package archive
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package reports_test
+package mailer_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/ispacct/ispacct/reports"
-	"github.com/ispacct/ispacct/reports/mailtest"
+	"github.com/ispacct/ispacct/mailer"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 )
 
 // TestEncryptDecryptsWithAgeTool: what the administrator runs,
@@ -29,12 +29,12 @@ func TestEncryptDecryptsWithAgeTool(t *testing.T) {
 	os.WriteFile(rcptFile, []byte("# the second admin\n"+other.Recipient().String()+"\n"), 0o644)
 
 	src, data := randomFile(t, "acct-2026-11-21.zip", 1<<20)
-	rcpts, err := reports.AgeRecipients([]string{id.Recipient().String()}, rcptFile)
+	rcpts, err := mailer.AgeRecipients([]string{id.Recipient().String()}, rcptFile)
 	if err != nil || len(rcpts) != 2 {
 		t.Fatalf("recipients: %d %v", len(rcpts), err)
 	}
-	dst := filepath.Join(dir, "acct-2026-11-21.zip"+reports.EncryptedSuffix)
-	n, sum, err := reports.EncryptFile(src, dst, rcpts)
+	dst := filepath.Join(dir, "acct-2026-11-21.zip"+mailer.EncryptedSuffix)
+	n, sum, err := mailer.EncryptFile(src, dst, rcpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ispacct/ispacct/jobs/lock"
+	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 

@@ -1,4 +1,9 @@
-package reports
+// Package mailer carries archives and notices to the administrator: it
+// renders MIME messages byte for byte reproducibly, speaks SMTP, delivers
+// into a local Maildir for collection over a dial-in line, and encrypts
+// attachments with age. It knows nothing of the database; jobs/deliver
+// decides what is sent when.
+package mailer
 
 import (
 	"crypto/sha256"
