@@ -50,6 +50,9 @@ type Options struct {
 	Wait bool
 	// BatchBytes bounds a batch's encoded size (default 8 MiB).
 	BatchBytes int
+	// RejectThreshold is the share of rejected lines above which LeftOut
+	// calls a file's ingest partly done.
+	RejectThreshold float64
 	// Progress, when set (a terminal), gets a progress line per file.
 	Progress io.Writer
 	Log      *slog.Logger

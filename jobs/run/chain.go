@@ -91,34 +91,26 @@ func (c *chainRun) ingest(ctx context.Context) error {
 		c.skip(StepIngest, "no [[source]] configured")
 		return nil
 	}
-	now := c.deps.Now()
-	opt := ingest.Options{
-		Loc:        cfg.Loc,
-		NotBefore:  now.AddDate(0, 0, -cfg.Ingest.MaxAgeDays),
-		NotAfter:   now.Add(time.Duration(cfg.Ingest.FutureMinutes) * time.Minute),
-		Wait:       true,
-		BatchBytes: cfg.Ingest.BatchKB << 10,
-		Progress:   c.deps.Progress,
-		Log:        c.jobLog,
+	opt := ingest.FromConfig(cfg, c.deps.Now(), c.jobLog)
+	opt.Wait = true
+	opt.Progress = c.deps.Progress
+	srcs, err := ingest.Sources(cfg, nil)
+	if err != nil {
+		return err
 	}
-	for _, s := range cfg.Sources {
-		files, err := ingest.Expand(s.Paths)
-		if err != nil {
-			return fmt.Errorf("source %s: %w", s.Name, err)
-		}
-		src := ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost, Globs: s.Paths}
+	for _, src := range srcs {
 		r, err := ingest.Run(ctx, c.deps.Pool, src, opt)
 		if r != nil {
 			c.res.Ingest = append(c.res.Ingest, r)
-			c.res.Sources = append(c.res.Sources, SourceRun{Source: s.Name, Files: r.Files, Lines: r.Lines,
+			c.res.Sources = append(c.res.Sources, SourceRun{Source: src.Name, Files: r.Files, Lines: r.Lines,
 				Rows: r.Rows, Rejects: r.Rejects, FileErrors: len(r.FileErrors)})
 			c.res.Rows += r.Rows
 			c.res.Rejects += r.Rejects
 		}
 		if err != nil {
-			return fmt.Errorf("source %s: %w", s.Name, err)
+			return fmt.Errorf("source %s: %w", src.Name, err)
 		}
-		for _, why := range ingest.LeftOut(src, r, cfg.Ingest.RejectThreshold) {
+		for _, why := range ingest.LeftOut(src, r, opt.RejectThreshold) {
 			c.partial(StepIngest, why)
 		}
 	}
@@ -127,9 +119,7 @@ func (c *chainRun) ingest(ctx context.Context) error {
 
 // rollup recomputes the days ingest touched (this run's and any left over).
 func (c *chainRun) rollup(ctx context.Context) error {
-	cfg := c.deps.Cfg
-	r, err := rollup.Run(ctx, c.deps.Pool, time.Time{}, time.Time{},
-		rollup.Options{Loc: cfg.Loc, LocalDomains: cfg.Rollup.LocalDomains, Log: c.jobLog})
+	r, err := rollup.Run(ctx, c.deps.Pool, time.Time{}, time.Time{}, rollup.FromConfig(c.deps.Cfg, c.jobLog))
 	if err != nil {
 		return err
 	}
@@ -138,10 +128,11 @@ func (c *chainRun) rollup(ctx context.Context) error {
 }
 
 // archive builds the period's archive afresh: rows may have arrived since
-// an earlier build, and the same rows give the same bytes.
+// an earlier build, and the same rows give the same bytes. Its options are
+// those of 'ispacct report', so the chain's archive is that command's to
+// the byte.
 func (c *chainRun) archive(ctx context.Context) error {
-	cfg := c.deps.Cfg
-	r, err := report.Build(ctx, c.deps.Pool, c.p, report.Options{Loc: cfg.Loc, OutDir: cfg.Report.OutDir, Log: c.jobLog})
+	r, err := report.Build(ctx, c.deps.Pool, c.p, report.FromConfig(c.deps.Cfg, "", c.jobLog))
 	if err != nil {
 		return err
 	}
@@ -190,12 +181,11 @@ func (c *chainRun) deliver(ctx context.Context) error {
 // last: the period's archive is built and sent before anything goes. A
 // failure here leaves the accounting done, and the run partial.
 func (c *chainRun) retention(ctx context.Context) error {
-	cfg := c.deps.Cfg
-	r := maintain.Retention{RawDays: cfg.Retention.RawDays, AggregateDays: cfg.Retention.AggregateDays}
-	if r.RawDays == 0 && r.AggregateDays == 0 {
-		return nil // no limit: everything is kept
+	r := maintain.FromConfig(c.deps.Cfg)
+	if r.KeepsAll() {
+		return nil
 	}
-	plan, err := maintain.PlanRetention(ctx, c.deps.Pool, r, c.deps.Now(), cfg.Loc)
+	plan, err := maintain.PlanRetention(ctx, c.deps.Pool, r, c.deps.Now(), c.deps.Cfg.Loc)
 	if err == nil {
 		err = maintain.Apply(ctx, c.deps.Pool, plan, c.jobLog)
 	}
