@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,20 +38,43 @@ type partialError struct{ msg string }
 
 func (e *partialError) Error() string { return e.msg }
 
-// command is one subcommand.
+// command is one subcommand. Each is made by its newXCommand constructor,
+// which binds the flags into an options struct and hands them to a plain
+// runX function that tests can call too.
 type command struct {
 	name    string
 	args    string // synopsis after the name
 	summary string
 	help    string // what it does, and an example
-	// setup binds the command's own flags; run does the work.
-	setup func(fs *flag.FlagSet, a *app)
+	json    bool   // takes --json
+	// flags binds the command's own flags.
+	flags func(fs *flag.FlagSet)
 	run   func(ctx context.Context, a *app, args []string) error
 }
 
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
+// commands makes every subcommand afresh, so no flag value outlives one
+// invocation.
+func commands() []*command {
+	return []*command{
+		newBackfillCommand(),
+		newConfigCommand(),
+		newDaemonCommand(),
+		newDBCommand(),
+		newDeliverCommand(),
+		newIngestCommand(),
+		newLandefsCommand(),
+		newMaintainCommand(),
+		newNetsetupCommand(),
+		newOutboxCommand(),
+		newParseCommand(),
+		newRejectsCommand(),
+		newReportCommand(),
+		newResendCommand(),
+		newRollupCommand(),
+		newRunCommand(),
+		newStatusCommand(),
+	}
+}
 
 // app is what every command shares: output, the configuration, a logger,
 // and the database once opened.
@@ -86,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var cmd *command
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == args[0] {
 			cmd = c
 		}
@@ -102,8 +124,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.dbURL, "db", "", "PostgreSQL server `URL` (default: DATABASE_URL, PG* variables, or the private cluster)")
 	fs.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default from the configuration: text)")
 	fs.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error")
-	if cmd.setup != nil {
-		cmd.setup(fs, a)
+	if cmd.json {
+		fs.BoolVar(&a.jsonOut, "json", false, "print the result as JSON, for scripts")
+	}
+	if cmd.flags != nil {
+		cmd.flags(fs)
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "Usage: ispacct %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, strings.TrimSpace(cmd.help))
@@ -235,9 +260,7 @@ Usage: ispacct <command> [flags] [arguments]
 
 Commands:
 `)
-	cs := append([]*command(nil), commands...)
-	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
-	for _, c := range cs {
+	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `  version    print the version
@@ -249,11 +272,6 @@ Exit codes: 0 done; 1 failed, nothing half-written; 2 usage or
 configuration error; 3 partly done (the summary says what); 4 another run
 holds the lock.
 `)
-}
-
-// jsonFlag adds --json to a command that prints results.
-func jsonFlag(fs *flag.FlagSet, a *app) {
-	fs.BoolVar(&a.jsonOut, "json", false, "print the result as JSON, for scripts")
 }
 
 // parseInterspersed parses flags wherever they stand among the arguments

@@ -12,12 +12,14 @@ import (
 	"github.com/ispacct/ispacct/jobs/rollup"
 )
 
-func init() {
-	var (
-		from, to, format, vhost string
-		sources                 multiFlag
-	)
-	register(&command{
+type backfillOptions struct {
+	sourceArgs
+	from, to string
+}
+
+func newBackfillCommand() *command {
+	var opts backfillOptions
+	return &command{
 		name:    "backfill",
 		args:    "--from DATE --to DATE [--source NAME]... | [--format FORMAT FILE...]",
 		summary: "load older logs for a date range, recompute its aggregates and archives",
@@ -30,38 +32,32 @@ it reads the configured sources.
 
 Example:
   ispacct backfill --from 2026-10-01 --to 2026-10-31 --format squid /srv/logarchive/access.log-202610*.gz`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD)")
-			fs.StringVar(&to, "to", "", "last day `DATE`")
-			fs.Var(&sources, "source", "read only this configured source (repeatable)")
-			fs.StringVar(&format, "format", "", "read the FILEs named on the command line in this format")
-			fs.StringVar(&vhost, "vhost", "", "with --format for per-virtual-host Apache logs: the vhost of the FILEs")
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.from, "from", "", "first day `DATE` (YYYY-MM-DD)")
+			fs.StringVar(&opts.to, "to", "", "last day `DATE`")
+			opts.bind(fs, "read")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if to == "" {
-				return usagef("--to is required")
-			}
-			f, t, err := dateRange(a, from, to)
-			if err != nil {
-				return err
-			}
-			srcs, err := ingestSources(a.cfg, sources, format, vhost, args)
-			if err != nil {
-				return err
-			}
-			return runBackfill(ctx, a, srcs, f, t)
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runBackfill(ctx, a, opts, args) },
+	}
 }
 
-func runBackfill(ctx context.Context, a *app, srcs []ingest.Source, from, to time.Time) error {
+func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []string) error {
+	if opts.to == "" {
+		return usagef("--to is required")
+	}
+	from, to, err := dateRange(a, opts.from, opts.to)
+	if err != nil {
+		return err
+	}
+	srcs, err := opts.resolve(a.cfg, args)
+	if err != nil {
+		return err
+	}
 	pool, err := a.db(ctx)
 	if err != nil {
 		return err
 	}
-	end := report.Day(to, a.cfg.Loc).End
-	opt := ingest.Options{Loc: a.cfg.Loc, NotBefore: from, NotAfter: end, Outside: true,
-		BatchBytes: a.cfg.Ingest.BatchKB << 10, Log: a.log}
+	opt := ingest.FromConfig(a.cfg, time.Now(), a.log).Backfill(from, report.Day(to, a.cfg.Loc).End)
 	var partial []string
 	for _, s := range srcs {
 		res, err := ingest.Run(ctx, pool, s, opt)
@@ -70,21 +66,21 @@ func runBackfill(ctx context.Context, a *app, srcs []ingest.Source, from, to tim
 		}
 		printIngest(a, res)
 		fmt.Fprintf(a.stdout, "  left out (outside %s..%s): %d rows\n", from.Format("2006-01-02"), to.Format("2006-01-02"), res.Outside)
-		// Rejects of old logs are listed, not a reason to call it partly done.
-		partial = append(partial, ingest.LeftOut(s, res, 1)...)
+		partial = append(partial, ingest.LeftOut(s, res, opt.RejectThreshold)...)
 	}
-	ru, err := rollup.Run(ctx, pool, from, to, rollupOptions(a))
+	ru, err := rollup.Run(ctx, pool, from, to, rollup.FromConfig(a.cfg, a.log))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed\n", len(ru.Recomputed))
+	ropt := report.FromConfig(a.cfg, "", a.log)
 	for _, kind := range []string{"day", "month"} {
 		periods, err := report.Periods(kind, from, to, a.cfg.Loc)
 		if err != nil {
 			return err
 		}
 		for _, p := range periods {
-			res, err := report.Build(ctx, pool, p, report.FromConfig(a.cfg, "", a.log))
+			res, err := report.Build(ctx, pool, p, ropt)
 			if err != nil {
 				return err
 			}

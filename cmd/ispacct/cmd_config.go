@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/url"
 
@@ -11,8 +10,8 @@ import (
 	"github.com/ispacct/ispacct/jobs/ingest"
 )
 
-func init() {
-	register(&command{
+func newConfigCommand() *command {
+	return &command{
 		name:    "config",
 		args:    "",
 		summary: "check the configuration and print it as ispacct sees it",
@@ -26,32 +25,36 @@ paths match no file, and no delivery (SMTP or Maildir) configured.
 
 Example:
   ispacct config --config /etc/ispacct/ispacct.toml`,
-		setup: func(fs *flag.FlagSet, a *app) {},
-		run: func(ctx context.Context, a *app, args []string) error {
-			c := *a.cfg
-			if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
-				if _, ok := u.User.Password(); ok {
-					u.User = url.UserPassword(u.User.Username(), "xxxxx")
-					c.Database.URL = u.String()
-				}
-			}
-			if c.File != "" {
-				fmt.Fprintf(a.stdout, "# from %s\n", c.File)
-			} else {
-				fmt.Fprintln(a.stdout, "# no configuration file: defaults and environment")
-			}
-			if err := toml.NewEncoder(a.stdout).Encode(c); err != nil {
-				return err
-			}
-			for _, s := range c.Sources {
-				if files, err := ingest.Expand(s.Paths); err == nil && len(files) == 0 {
-					fmt.Fprintf(a.stderr, "warning: %s\n", ingest.NoMatch(s.Name, s.Paths))
-				}
-			}
-			if !c.Mail.SMTPEnabled() && !c.Mail.MaildirEnabled() {
-				fmt.Fprintln(a.stderr, "warning: neither mail.smtp.host nor mail.maildir is set: archives are not delivered, and failed or partly done runs mail nobody")
-			}
-			return nil
-		},
-	})
+		run: runConfig,
+	}
+}
+
+func runConfig(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	c := *a.cfg
+	if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			c.Database.URL = u.String()
+		}
+	}
+	if c.File != "" {
+		fmt.Fprintf(a.stdout, "# from %s\n", c.File)
+	} else {
+		fmt.Fprintln(a.stdout, "# no configuration file: defaults and environment")
+	}
+	if err := toml.NewEncoder(a.stdout).Encode(c); err != nil {
+		return err
+	}
+	for _, s := range c.Sources {
+		if files, err := ingest.Expand(s.Paths); err == nil && len(files) == 0 {
+			fmt.Fprintf(a.stderr, "warning: %s\n", ingest.NoMatch(s.Name, s.Paths))
+		}
+	}
+	if !c.Mail.SMTPEnabled() && !c.Mail.MaildirEnabled() {
+		fmt.Fprintln(a.stderr, "warning: neither mail.smtp.host nor mail.maildir is set: archives are not delivered, and failed or partly done runs mail nobody")
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,8 +12,8 @@ import (
 	jobrun "github.com/ispacct/ispacct/jobs/run"
 )
 
-func init() {
-	register(&command{
+func newDaemonCommand() *command {
+	return &command{
 		name:    "daemon",
 		args:    "",
 		summary: "run the daily and monthly chains on schedule, and catch up what was missed",
@@ -34,23 +33,24 @@ Logs go to stderr, one line per event ('ispacct status' shows the runs).
 
 Example:
   ispacct daemon --config /etc/ispacct/ispacct.toml`,
-		setup: func(fs *flag.FlagSet, a *app) {},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			d := jobrun.NewDaemon(jobrun.DaemonOptions{
-				Config: a.cfg,
-				Log:    a.log,
-				Open:   a.reopen,
-				Reload: func() (*config.Config, error) { return config.Load(a.configPath) },
-			})
-			return d.Run(ctx, hup)
-		},
+		run: runDaemon,
+	}
+}
+
+func runDaemon(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	d := jobrun.NewDaemon(jobrun.DaemonOptions{
+		Config: a.cfg,
+		Log:    a.log,
+		Open:   a.reopen,
+		Reload: func() (*config.Config, error) { return config.Load(a.configPath) },
 	})
+	return d.Run(ctx, hup)
 }
 
 // reopen is the database for the daemon's next tick: opened on first use,

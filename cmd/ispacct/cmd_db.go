@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -10,8 +9,8 @@ import (
 	"github.com/ispacct/ispacct/schema"
 )
 
-func init() {
-	register(&command{
+func newDBCommand() *command {
+	return &command{
 		name:    "db",
 		args:    "start|stop|status|migrate",
 		summary: "manage the database: the private cluster, the schema",
@@ -27,9 +26,9 @@ listening on a Unix socket only, and starts it on demand.
 Example:
   ispacct db status
   DATABASE_URL=postgres://acct@db.example/acct ispacct db status --json`,
-		setup: func(fs *flag.FlagSet, a *app) { jsonFlag(fs, a) },
-		run:   runDB,
-	})
+		json: true,
+		run:  runDB,
+	}
 }
 
 func runDB(ctx context.Context, a *app, args []string) error {

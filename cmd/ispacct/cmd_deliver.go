@@ -13,10 +13,20 @@ import (
 	"github.com/ispacct/ispacct/jobs/report"
 )
 
-func init() {
-	var pa periodArgs
-	var wait bool
-	register(&command{
+// deliverOptions are deliver's and resend's flags.
+type deliverOptions struct {
+	periods periodArgs
+	wait    bool
+}
+
+func (o *deliverOptions) bind(fs *flag.FlagSet, fromUsage string) {
+	o.periods.bind(fs, fromUsage)
+	fs.BoolVar(&o.wait, "wait", false, "wait for another delivery run instead of exiting with code 4")
+}
+
+func newDeliverCommand() *command {
+	var opts deliverOptions
+	return &command{
 		name:    "deliver",
 		args:    "[--from DATE [--to DATE] [--period day|month]]",
 		summary: "mail the archives of a date range, and send what waits in the outbox",
@@ -36,30 +46,29 @@ Example:
   ispacct deliver --from 2026-11-21
   ispacct deliver --period month --from 2026-10-01
   ispacct deliver                # only retry what waits in the outbox`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			pa.bind(fs, "first day `DATE` (YYYY-MM-DD); without it only the outbox is sent")
-			fs.BoolVar(&wait, "wait", false, "wait for another delivery run instead of exiting with code 4")
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			opts.bind(fs, "first day `DATE` (YYYY-MM-DD); without it only the outbox is sent")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			var periods []report.Period
-			if pa.set() {
-				var err error
-				if periods, err = pa.periods(a); err != nil {
-					return err
-				}
-			}
-			return runDeliver(ctx, a, periods, wait, false)
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runDeliver(ctx, a, opts, args, false) },
+	}
 }
 
-func runDeliver(ctx context.Context, a *app, periods []report.Period, wait, again bool) error {
+// runDeliver delivers the periods the flags name (none: only what waits
+// in the outbox); again sends them once more (resend).
+func runDeliver(ctx context.Context, a *app, opts deliverOptions, args []string, again bool) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	var periods []report.Period
+	if opts.periods.set() || again {
+		var err error
+		if periods, err = opts.periods.periods(a); err != nil {
+			return err
+		}
+	}
 	opt := deliver.FromConfig(a.cfg, a.log)
-	opt.Wait = wait
+	opt.Wait = opts.wait
 	if !a.cfg.Mail.SMTPEnabled() && !a.cfg.Mail.MaildirEnabled() {
 		return &config.Error{File: a.cfg.File, Key: "mail", Why: (&deliver.NotConfiguredError{}).Error()}
 	}

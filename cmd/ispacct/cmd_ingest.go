@@ -15,14 +15,28 @@ import (
 	"github.com/ispacct/ispacct/parsers"
 )
 
-func init() {
-	var (
-		sources multiFlag
-		format  string
-		vhost   string
-		wait    bool
-	)
-	register(&command{
+// sourceArgs choose what ingest and backfill read: configured sources, or
+// files named on the command line with their format.
+type sourceArgs struct {
+	sources multiFlag
+	format  string
+	vhost   string
+}
+
+func (s *sourceArgs) bind(fs *flag.FlagSet, verb string) {
+	fs.Var(&s.sources, "source", verb+" only this configured source (repeatable)")
+	fs.StringVar(&s.format, "format", "", "read the FILEs named on the command line in this format")
+	fs.StringVar(&s.vhost, "vhost", "", "with --format for per-virtual-host Apache logs: the vhost of the FILEs")
+}
+
+type ingestOptions struct {
+	sourceArgs
+	wait bool
+}
+
+func newIngestCommand() *command {
+	var opts ingestOptions
+	return &command{
 		name:    "ingest",
 		args:    "[--source NAME]... | --format FORMAT FILE...",
 		summary: "load new log lines into the database, exactly once",
@@ -42,77 +56,54 @@ above ingest.reject_threshold; 4 when another ingest of the same table runs
 Example:
   ispacct ingest
   ispacct ingest --format squid /var/log/squid/access.log.2.gz /var/log/squid/access.log.1`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.Var(&sources, "source", "ingest only this configured source (repeatable)")
-			fs.StringVar(&format, "format", "", "read the FILEs named on the command line in this format")
-			fs.StringVar(&vhost, "vhost", "", "with --format for per-virtual-host Apache logs: the vhost of the FILEs")
-			fs.BoolVar(&wait, "wait", false, "wait for another ingest of the same table instead of exiting with code 4")
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			opts.bind(fs, "ingest")
+			fs.BoolVar(&opts.wait, "wait", false, "wait for another ingest of the same table instead of exiting with code 4")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			srcs, err := ingestSources(a.cfg, sources, format, vhost, args)
-			if err != nil {
-				return err
-			}
-			return runIngest(ctx, a, srcs, wait)
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runIngest(ctx, a, opts, args) },
+	}
 }
 
-// ingestSources resolves what to read: files from the command line, or
-// the configured sources' globs.
-func ingestSources(cfg *config.Config, names []string, format, vhost string, files []string) ([]ingest.Source, error) {
-	if format != "" || len(files) > 0 {
-		if format == "" {
+// resolve says what to read: files from the command line, or the
+// configured sources' files.
+func (s *sourceArgs) resolve(cfg *config.Config, files []string) ([]ingest.Source, error) {
+	if s.format != "" || len(files) > 0 {
+		if s.format == "" {
 			return nil, usagef("files on the command line need --format (one of %s)", strings.Join(config.FormatNames(), ", "))
 		}
-		if _, ok := parsers.LookupFormat(format); !ok {
-			return nil, usagef("--format %q: unknown (known: %s)", format, strings.Join(config.FormatNames(), ", "))
+		if _, ok := parsers.LookupFormat(s.format); !ok {
+			return nil, usagef("--format %q: unknown (known: %s)", s.format, strings.Join(config.FormatNames(), ", "))
 		}
 		if len(files) == 0 {
-			return nil, usagef("--format %s: name the files to read", format)
+			return nil, usagef("--format %s: name the files to read", s.format)
 		}
-		if len(names) > 0 {
+		if len(s.sources) > 0 {
 			return nil, usagef("--source and files on the command line exclude each other")
 		}
-		return []ingest.Source{{Name: format, Format: format, Files: files, VHost: vhost}}, nil
+		return []ingest.Source{{Name: s.format, Format: s.format, Files: files, VHost: s.vhost}}, nil
 	}
 	if len(cfg.Sources) == 0 {
 		return nil, usagef("no sources configured: add [[source]] to the configuration, or name files with --format FORMAT FILE...")
 	}
-	var out []ingest.Source
-	for _, s := range cfg.Sources {
-		if len(names) > 0 && !contains(names, s.Name) {
-			continue
-		}
-		files, err := ingest.Expand(s.Paths)
-		if err != nil {
-			return nil, usagef("source %s: %v", s.Name, err)
-		}
-		out = append(out, ingest.Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost, Globs: s.Paths})
+	srcs, err := ingest.Sources(cfg, s.sources)
+	if err != nil {
+		return nil, usagef("--source: %v", err)
 	}
-	for _, n := range names {
-		if _, ok := cfg.Source(n); !ok {
-			return nil, usagef("--source %q: no such source in the configuration", n)
-		}
-	}
-	return out, nil
+	return srcs, nil
 }
 
-func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) error {
+func runIngest(ctx context.Context, a *app, opts ingestOptions, args []string) error {
+	srcs, err := opts.resolve(a.cfg, args)
+	if err != nil {
+		return err
+	}
 	pool, err := a.db(ctx)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	opt := ingest.Options{
-		Loc:        a.cfg.Loc,
-		NotBefore:  now.AddDate(0, 0, -a.cfg.Ingest.MaxAgeDays),
-		NotAfter:   now.Add(time.Duration(a.cfg.Ingest.FutureMinutes) * time.Minute),
-		Wait:       wait,
-		BatchBytes: a.cfg.Ingest.BatchKB << 10,
-		Log:        a.log,
-	}
+	opt := ingest.FromConfig(a.cfg, time.Now(), a.log)
+	opt.Wait = opts.wait
 	if isTerminal(a.stderr) && !a.jsonOut {
 		opt.Progress = a.stderr
 	}
@@ -129,7 +120,7 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 			}
 			return fmt.Errorf("source %s, database %s: %w", s.Name, a.server, err)
 		}
-		partial = append(partial, ingest.LeftOut(s, res, a.cfg.Ingest.RejectThreshold)...)
+		partial = append(partial, ingest.LeftOut(s, res, opt.RejectThreshold)...)
 	}
 	if a.jsonOut {
 		if err := a.printJSON(results); err != nil {
@@ -179,15 +170,6 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // isTerminal reports whether w is a terminal (progress lines are for
 // people, not for pipes, cron mail or the scheduler).

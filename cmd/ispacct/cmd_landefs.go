@@ -11,9 +11,9 @@ import (
 	"github.com/ispacct/ispacct/jobs/landefs"
 )
 
-func init() {
+func newLandefsCommand() *command {
 	var replace bool
-	register(&command{
+	return &command{
 		name:    "landefs",
 		args:    "list | import [--replace] FILE",
 		summary: "show or load the customer LAN prefixes (landefs)",
@@ -28,23 +28,18 @@ prefixes missing from FILE are removed.
 Example:
   ispacct landefs import fixtures/landefs.txt
   ispacct landefs list --json`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.BoolVar(&replace, "replace", false, "remove manual prefixes not in FILE")
-		},
+		json:  true,
+		flags: func(fs *flag.FlagSet) { fs.BoolVar(&replace, "replace", false, "remove manual prefixes not in FILE") },
 		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) == 0 {
-				return usagef("want list or import FILE")
-			}
 			switch {
-			case args[0] == "list" && len(args) == 1:
+			case len(args) == 1 && args[0] == "list":
 				return landefsList(ctx, a)
-			case args[0] == "import" && len(args) == 2:
+			case len(args) == 2 && args[0] == "import":
 				return landefsImport(ctx, a, args[1], replace)
 			}
 			return usagef("want list or import FILE")
 		},
-	})
+	}
 }
 
 func landefsList(ctx context.Context, a *app) error {

@@ -10,9 +10,9 @@ import (
 	"github.com/ispacct/ispacct/jobs/maintain"
 )
 
-func init() {
+func newMaintainCommand() *command {
 	var dryRun bool
-	register(&command{
+	return &command{
 		name:    "maintain",
 		args:    "[--dry-run]",
 		summary: "apply the configured retention: drop old raw partitions and aggregates",
@@ -27,36 +27,38 @@ command is for doing it by hand. --dry-run lists what would go.
 Example:
   ispacct maintain --dry-run
   ispacct maintain`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
+		json: true,
+		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&dryRun, "dry-run", false, "list what would be removed; remove nothing")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			r := maintain.Retention{RawDays: a.cfg.Retention.RawDays, AggregateDays: a.cfg.Retention.AggregateDays}
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			plan, err := maintain.PlanRetention(ctx, pool, r, time.Now(), a.cfg.Loc)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				if err := a.printJSON(plan); err != nil {
-					return err
-				}
-			} else {
-				printPlan(a, r, plan, dryRun)
-			}
-			if dryRun {
-				return nil
-			}
-			return maintain.Apply(ctx, pool, plan, a.log)
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runMaintain(ctx, a, dryRun, args) },
+	}
+}
+
+func runMaintain(ctx context.Context, a *app, dryRun bool, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	r := maintain.FromConfig(a.cfg)
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := maintain.PlanRetention(ctx, pool, r, time.Now(), a.cfg.Loc)
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		if err := a.printJSON(plan); err != nil {
+			return err
+		}
+	} else {
+		printPlan(a, r, plan, dryRun)
+	}
+	if dryRun {
+		return nil
+	}
+	return maintain.Apply(ctx, pool, plan, a.log)
 }
 
 func printPlan(a *app, r maintain.Retention, p *maintain.Plan, dryRun bool) {
@@ -64,7 +66,7 @@ func printPlan(a *app, r maintain.Retention, p *maintain.Plan, dryRun bool) {
 	if dryRun {
 		verb = "would remove"
 	}
-	if r.RawDays == 0 && r.AggregateDays == 0 {
+	if r.KeepsAll() {
 		fmt.Fprintln(a.stdout, "retention: keep everything (retention.raw_days and aggregate_days are 0); nothing to do")
 		return
 	}

@@ -9,12 +9,14 @@ import (
 	"github.com/ispacct/ispacct/netsetup"
 )
 
-func init() {
-	var (
-		vlanConfig, parent            string
-		dryRun, prune, noDB, lansOnly bool
-	)
-	register(&command{
+type netsetupOptions struct {
+	vlanConfig, parent            string
+	dryRun, prune, noDB, lansOnly bool
+}
+
+func newNetsetupCommand() *command {
+	var opts netsetupOptions
+	return &command{
 		name:    "netsetup",
 		args:    "[--dry-run] [--prune] [--no-db | --landefs-only]",
 		summary: "create the customer VLAN interfaces and addresses from vlan.config",
@@ -35,46 +37,54 @@ Example:
   ispacct netsetup --dry-run
   ispacct netsetup --no-db --vlan-config /usr/local/cpe/etc/vlan.config
   ispacct netsetup --landefs-only`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.StringVar(&vlanConfig, "vlan-config", "", "the VLAN list (default: netsetup.vlan_config)")
-			fs.StringVar(&parent, "parent", "", "the NIC the VLANs hang off (default: netsetup.parent)")
-			fs.BoolVar(&dryRun, "dry-run", false, "print the plan and what would change; change nothing")
-			fs.BoolVar(&prune, "prune", false, "remove <parent>.<id> VLAN links that are no longer in vlan.config")
-			fs.BoolVar(&noDB, "no-db", false, "do not sync landefs")
-			fs.BoolVar(&lansOnly, "landefs-only", false, "only sync landefs; leave the interfaces alone")
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.vlanConfig, "vlan-config", "", "the VLAN list (default: netsetup.vlan_config)")
+			fs.StringVar(&opts.parent, "parent", "", "the NIC the VLANs hang off (default: netsetup.parent)")
+			fs.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and what would change; change nothing")
+			fs.BoolVar(&opts.prune, "prune", false, "remove <parent>.<id> VLAN links that are no longer in vlan.config")
+			fs.BoolVar(&opts.noDB, "no-db", false, "do not sync landefs")
+			fs.BoolVar(&opts.lansOnly, "landefs-only", false, "only sync landefs; leave the interfaces alone")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			if noDB && lansOnly {
-				return usagef("--no-db and --landefs-only exclude each other")
-			}
-			if vlanConfig == "" {
-				vlanConfig = a.cfg.Netsetup.VLANConfig
-			}
-			if parent == "" {
-				parent = a.cfg.Netsetup.Parent
-			}
-			vlans, err := netsetup.ReadConfig(vlanConfig)
-			if err != nil {
-				var ce *netsetup.ConfigError
-				if errors.As(err, &ce) {
-					return usagef("%v", err)
-				}
-				return err
-			}
-			plan, err := netsetup.NewPlan(parent, vlans)
-			if err != nil {
-				return usagef("%v", err)
-			}
-			return runNetsetup(ctx, a, plan, dryRun, prune, noDB, lansOnly)
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runNetsetup(ctx, a, opts, args) },
+	}
 }
 
-func runNetsetup(ctx context.Context, a *app, plan netsetup.Plan, dryRun, prune, noDB, lansOnly bool) error {
+// netsetupPlan reads vlan.config and plans the interfaces.
+func netsetupPlan(a *app, opts netsetupOptions) (netsetup.Plan, error) {
+	if opts.vlanConfig == "" {
+		opts.vlanConfig = a.cfg.Netsetup.VLANConfig
+	}
+	if opts.parent == "" {
+		opts.parent = a.cfg.Netsetup.Parent
+	}
+	vlans, err := netsetup.ReadConfig(opts.vlanConfig)
+	if err != nil {
+		var ce *netsetup.ConfigError
+		if errors.As(err, &ce) {
+			return netsetup.Plan{}, usagef("%v", err)
+		}
+		return netsetup.Plan{}, err
+	}
+	plan, err := netsetup.NewPlan(opts.parent, vlans)
+	if err != nil {
+		return netsetup.Plan{}, usagef("%v", err)
+	}
+	return plan, nil
+}
+
+func runNetsetup(ctx context.Context, a *app, opts netsetupOptions, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	dryRun, prune, noDB, lansOnly := opts.dryRun, opts.prune, opts.noDB, opts.lansOnly
+	if noDB && lansOnly {
+		return usagef("--no-db and --landefs-only exclude each other")
+	}
+	plan, err := netsetupPlan(a, opts)
+	if err != nil {
+		return err
+	}
 	var changes []netsetup.Change
 	if !lansOnly {
 		if dryRun && !a.jsonOut {
@@ -83,7 +93,6 @@ func runNetsetup(ctx context.Context, a *app, plan netsetup.Plan, dryRun, prune,
 			}
 			fmt.Fprintln(a.stdout)
 		}
-		var err error
 		changes, err = netsetup.Apply(ctx, nil, plan, netsetup.Options{DryRun: dryRun, Prune: prune})
 		if err != nil {
 			return err

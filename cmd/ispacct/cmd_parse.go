@@ -10,14 +10,17 @@ import (
 	"time"
 
 	"github.com/ispacct/ispacct/archive"
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/parsers"
 	"github.com/ispacct/ispacct/schema"
 )
 
-func init() {
-	var format, vhost string
-	register(&command{
+type parseOptions struct{ format, vhost string }
+
+func newParseCommand() *command {
+	var opts parseOptions
+	return &command{
 		name:    "parse",
 		args:    "--format FORMAT FILE...",
 		summary: "print a log's records as an .asc file, and its rejects (reads only)",
@@ -28,69 +31,46 @@ stderr with file, line and reason; the exit code is then 3. For proxy
 logs, lan_name comes from landefs when a database is configured or the
 private one runs; otherwise it is empty. Nothing is written anywhere.
 
-Formats: ` + strings.Join(formatNames(), ", ") + `.
+Formats: ` + strings.Join(config.FormatNames(), ", ") + `.
 
 Example:
   ispacct parse --format squid /var/log/squid/access.log | less
   ispacct parse --format postfix /var/log/mail.log.1 /var/log/mail.log > mail.asc`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			fs.StringVar(&format, "format", "", "the files' log format")
-			fs.StringVar(&vhost, "vhost", "", "per-virtual-host Apache logs: the vhost of the FILEs")
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.format, "format", "", "the files' log format")
+			fs.StringVar(&opts.vhost, "vhost", "", "per-virtual-host Apache logs: the vhost of the FILEs")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			f, ok := parsers.LookupFormat(format)
-			if !ok {
-				return usagef("--format %q: want one of %s", format, strings.Join(formatNames(), ", "))
-			}
-			if len(args) == 0 {
-				return usagef("name the files to read")
-			}
-			return runParse(ctx, a, f, vhost, args)
-		},
-	})
-}
-
-func formatNames() []string {
-	var n []string
-	for _, f := range parsers.Formats {
-		n = append(n, f.Name)
+		run: func(ctx context.Context, a *app, args []string) error { return runParse(ctx, a, opts, args) },
 	}
-	return n
 }
 
-func runParse(ctx context.Context, a *app, f parsers.Format, vhost string, files []string) error {
-	header := map[parsers.Table]string{parsers.TableProxy: archive.ProxyHeader, parsers.TableHTTP: archive.HTTPHeader, parsers.TableMTA: archive.MailHeader}[f.Table]
-	w, err := archive.NewASC(a.stdout, a.cfg.Loc, header)
+func runParse(ctx context.Context, a *app, opts parseOptions, files []string) error {
+	f, ok := parsers.LookupFormat(opts.format)
+	if !ok {
+		return usagef("--format %q: want one of %s", opts.format, strings.Join(config.FormatNames(), ", "))
+	}
+	if len(files) == 0 {
+		return usagef("name the files to read")
+	}
+	dec, err := ingest.NewDecoder(f.Name, opts.vhost, parseLANs(ctx, a, f), a.cfg.Loc)
 	if err != nil {
 		return err
 	}
-	lans := parseLANs(ctx, a, f)
+	w, err := archive.NewASC(a.stdout, a.cfg.Loc, dec.Header())
+	if err != nil {
+		return err
+	}
 	var (
-		proxy   parsers.ProxyParser
-		http    parsers.HTTPParser
-		mail    *parsers.MailLog
-		prec    parsers.Proxy
-		hrec    parsers.HTTP
 		rejects int
 		unread  []string
 	)
-	switch f.Table {
-	case parsers.TableProxy:
-		proxy = f.NewProxy()
-	case parsers.TableHTTP:
-		http = f.NewHTTP(vhost)
-	case parsers.TableMTA:
-		mail = f.NewMail(parsers.MailOptions{Location: a.cfg.Loc})
-	}
 	for _, path := range files {
 		lf, err := ingest.OpenLog(path)
 		if err != nil {
 			unread = append(unread, fmt.Sprintf("%s: %v", path, err))
 			continue
 		}
-		if mail != nil {
-			mail.SetReference(lf.ModTime)
-		}
+		dec.StartFile(lf.ModTime)
 		lr := parsers.NewLineReader(lf, 0, 0)
 		lr.Final = true // print an unterminated last line too
 		for {
@@ -103,24 +83,10 @@ func runParse(ctx context.Context, a *app, f parsers.Format, vhost string, files
 				break
 			}
 			if err == nil {
-				switch {
-				case proxy != nil:
-					if err = proxy.Parse(line, &prec); err == nil {
-						lan, _ := lans.Lookup(prec.Client)
-						err = w.Proxy(lan, &prec)
-					}
-				case http != nil:
-					if err = http.Parse(line, &hrec); err == nil {
-						err = w.HTTP(&hrec)
-					}
-				default:
-					var rows []parsers.Mail
-					rows, err = mail.Parse(line)
-					for i := range rows {
-						if werr := w.Mail(&rows[i]); werr != nil {
-							err = werr
-						}
-					}
+				var n int
+				n, err = dec.Parse(line)
+				for i := 0; i < n && err == nil; i++ {
+					err = dec.WriteASC(w, i)
 				}
 			}
 			if err != nil {

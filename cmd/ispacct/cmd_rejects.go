@@ -20,10 +20,14 @@ type rejectRow struct {
 	RecordedAt time.Time `json:"recorded_at"`
 }
 
-func init() {
-	var from, to string
-	var limit int
-	register(&command{
+type rejectsOptions struct {
+	from, to string
+	limit    int
+}
+
+func newRejectsCommand() *command {
+	var opts rejectsOptions
+	return &command{
 		name:    "rejects",
 		args:    "--from DATE [--to DATE] [--limit N]",
 		summary: "list rejected log lines with file, line and reason (reads only)",
@@ -33,57 +37,63 @@ the file, line number, byte offset, reason and the raw line (quoted).
 Example:
   ispacct rejects --from 2026-11-20 --to 2026-11-21
   ispacct rejects --from 2026-11-21 --json --limit 0`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.StringVar(&from, "from", "", "first day `DATE` the rejects were recorded (YYYY-MM-DD)")
-			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
-			fs.IntVar(&limit, "limit", 100, "show at most N rejects (0: all)")
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.from, "from", "", "first day `DATE` the rejects were recorded (YYYY-MM-DD)")
+			fs.StringVar(&opts.to, "to", "", "last day `DATE` (default: --from)")
+			fs.IntVar(&opts.limit, "limit", 100, "show at most N rejects (0: all)")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			f, t, err := dateRange(a, from, to)
-			if err != nil {
-				return err
-			}
-			if limit < 0 {
-				return usagef("--limit %d: must not be negative", limit)
-			}
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			sql := `SELECT f.path, f.source, r.line, r.byte_offset, r.reason, r.raw, r.recorded_at
+		run: func(ctx context.Context, a *app, args []string) error { return runRejects(ctx, a, opts, args) },
+	}
+}
+
+func runRejects(ctx context.Context, a *app, opts rejectsOptions, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	limit := opts.limit
+	f, t, err := dateRange(a, opts.from, opts.to)
+	if err != nil {
+		return err
+	}
+	if limit < 0 {
+		return usagef("--limit %d: must not be negative", limit)
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	sql := `SELECT f.path, f.source, r.line, r.byte_offset, r.reason, r.raw, r.recorded_at
 				FROM rejects r JOIN ingest_files f ON f.id = r.file_id
 				WHERE r.recorded_at >= $1 AND r.recorded_at < $2
 				ORDER BY r.recorded_at, f.id, r.line`
-			if limit > 0 {
-				sql += " LIMIT " + strconv.Itoa(limit)
-			}
-			rows, err := pool.Query(ctx, sql, f, report.Day(t, a.cfg.Loc).End)
-			if err != nil {
-				return fmt.Errorf("list rejects: %w", err)
-			}
-			defer rows.Close()
-			var list []rejectRow
-			for rows.Next() {
-				var r rejectRow
-				var raw []byte
-				if err := rows.Scan(&r.Path, &r.Source, &r.Line, &r.Offset, &r.Reason, &raw, &r.RecordedAt); err != nil {
-					return fmt.Errorf("list rejects: %w", err)
-				}
-				r.Raw = string(raw)
-				list = append(list, r)
-			}
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("list rejects: %w", err)
-			}
-			if a.jsonOut {
-				return a.printJSON(list)
-			}
-			for _, r := range list {
-				fmt.Fprintf(a.stdout, "%s:%d (offset %d): %s\n  %q\n", r.Path, r.Line, r.Offset, r.Reason, r.Raw)
-			}
-			fmt.Fprintf(a.stdout, "%d rejects\n", len(list))
-			return nil
-		},
-	})
+	if limit > 0 {
+		sql += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := pool.Query(ctx, sql, f, report.Day(t, a.cfg.Loc).End)
+	if err != nil {
+		return fmt.Errorf("list rejects: %w", err)
+	}
+	defer rows.Close()
+	var list []rejectRow
+	for rows.Next() {
+		var r rejectRow
+		var raw []byte
+		if err := rows.Scan(&r.Path, &r.Source, &r.Line, &r.Offset, &r.Reason, &raw, &r.RecordedAt); err != nil {
+			return fmt.Errorf("list rejects: %w", err)
+		}
+		r.Raw = string(raw)
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list rejects: %w", err)
+	}
+	if a.jsonOut {
+		return a.printJSON(list)
+	}
+	for _, r := range list {
+		fmt.Fprintf(a.stdout, "%s:%d (offset %d): %s\n  %q\n", r.Path, r.Line, r.Offset, r.Reason, r.Raw)
+	}
+	fmt.Fprintf(a.stdout, "%d rejects\n", len(list))
+	return nil
 }

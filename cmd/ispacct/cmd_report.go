@@ -8,10 +8,14 @@ import (
 	"github.com/ispacct/ispacct/jobs/report"
 )
 
-func init() {
-	var pa periodArgs
-	var out string
-	register(&command{
+type reportOptions struct {
+	periods periodArgs
+	out     string // output folder; "" is report.out_dir
+}
+
+func newReportCommand() *command {
+	var opts reportOptions
+	return &command{
 		name:    "report",
 		args:    "--from DATE [--to DATE] [--period day|month] [--out DIR]",
 		summary: "write the archives of a date range (reads only)",
@@ -23,39 +27,42 @@ Dates are YYYY-MM-DD, local days of the configured time zone.
 Example:
   ispacct report --from 2026-11-01 --to 2026-11-21 --out /srv/archive
   ispacct report --period month --from 2026-10-01 --json`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			pa.bind(fs, "first day `DATE` (YYYY-MM-DD)")
-			fs.StringVar(&out, "out", "", "output `folder` (default: report.out_dir)")
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			opts.periods.bind(fs, "first day `DATE` (YYYY-MM-DD)")
+			fs.StringVar(&opts.out, "out", "", "output `folder` (default: report.out_dir)")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			periods, err := pa.periods(a)
-			if err != nil {
-				return err
-			}
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			var results []*report.Result
-			for _, p := range periods {
-				res, err := report.Build(ctx, pool, p, report.FromConfig(a.cfg, out, a.log))
-				if err != nil {
-					return err
-				}
-				results = append(results, res)
-				if !a.jsonOut {
-					fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows, %s\n",
-						res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"], report.WorkbookName(p))
-				}
-			}
-			if a.jsonOut {
-				return a.printJSON(results)
-			}
-			return nil
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runReport(ctx, a, opts, args) },
+	}
+}
+
+func runReport(ctx context.Context, a *app, opts reportOptions, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	periods, err := opts.periods.periods(a)
+	if err != nil {
+		return err
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	ropt := report.FromConfig(a.cfg, opts.out, a.log)
+	var results []*report.Result
+	for _, p := range periods {
+		res, err := report.Build(ctx, pool, p, ropt)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		if !a.jsonOut {
+			fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows, %s\n",
+				res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"], report.WorkbookName(p))
+		}
+	}
+	if a.jsonOut {
+		return a.printJSON(results)
+	}
+	return nil
 }

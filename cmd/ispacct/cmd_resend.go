@@ -5,10 +5,9 @@ import (
 	"flag"
 )
 
-func init() {
-	var pa periodArgs
-	var wait bool
-	register(&command{
+func newResendCommand() *command {
+	var opts deliverOptions
+	return &command{
 		name:    "resend",
 		args:    "--from DATE [--to DATE] [--period day|month]",
 		summary: "deliver the archives of a date range again",
@@ -24,20 +23,8 @@ Exit codes as for 'ispacct deliver'.
 Example:
   ispacct resend --from 2026-11-01 --to 2026-11-21
   ispacct resend --period month --from 2026-10-01`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			pa.bind(fs, "first day `DATE` (YYYY-MM-DD)")
-			fs.BoolVar(&wait, "wait", false, "wait for another delivery run instead of exiting with code 4")
-		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			periods, err := pa.periods(a)
-			if err != nil {
-				return err
-			}
-			return runDeliver(ctx, a, periods, wait, true)
-		},
-	})
+		json:  true,
+		flags: func(fs *flag.FlagSet) { opts.bind(fs, "first day `DATE` (YYYY-MM-DD)") },
+		run:   func(ctx context.Context, a *app, args []string) error { return runDeliver(ctx, a, opts, args, true) },
+	}
 }

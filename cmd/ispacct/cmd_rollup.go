@@ -9,9 +9,11 @@ import (
 	"github.com/ispacct/ispacct/jobs/rollup"
 )
 
-func init() {
-	var from, to string
-	register(&command{
+type rollupOptions struct{ from, to string }
+
+func newRollupCommand() *command {
+	var opts rollupOptions
+	return &command{
 		name:    "rollup",
 		args:    "[--from DATE --to DATE]",
 		summary: "recompute the per-day aggregates (LANs, sites, vhosts, mailboxes)",
@@ -24,42 +26,40 @@ retention keep their aggregates as they are.
 Example:
   ispacct rollup
   ispacct rollup --from 2026-11-01 --to 2026-11-30`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.StringVar(&from, "from", "", "first day `DATE` (YYYY-MM-DD)")
-			fs.StringVar(&to, "to", "", "last day `DATE` (default: --from)")
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.from, "from", "", "first day `DATE` (YYYY-MM-DD)")
+			fs.StringVar(&opts.to, "to", "", "last day `DATE` (default: --from)")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			var f, t time.Time
-			if from != "" || to != "" {
-				var err error
-				if f, t, err = dateRange(a, from, to); err != nil {
-					return err
-				}
-			}
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			res, err := rollup.Run(ctx, pool, f, t, rollupOptions(a))
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(res)
-			}
-			fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed in %.2f s\n", len(res.Recomputed), res.Seconds)
-			for _, d := range res.Recomputed {
-				fmt.Fprintf(a.stdout, "  %s %s\n", d.Day, d.Table)
-			}
-			return nil
-		},
-	})
+		run: func(ctx context.Context, a *app, args []string) error { return runRollup(ctx, a, opts, args) },
+	}
 }
 
-func rollupOptions(a *app) rollup.Options {
-	return rollup.Options{Loc: a.cfg.Loc, LocalDomains: a.cfg.Rollup.LocalDomains, Log: a.log}
+func runRollup(ctx context.Context, a *app, opts rollupOptions, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	var f, t time.Time
+	if opts.from != "" || opts.to != "" {
+		var err error
+		if f, t, err = dateRange(a, opts.from, opts.to); err != nil {
+			return err
+		}
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := rollup.Run(ctx, pool, f, t, rollup.FromConfig(a.cfg, a.log))
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		return a.printJSON(res)
+	}
+	fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed in %.2f s\n", len(res.Recomputed), res.Seconds)
+	for _, d := range res.Recomputed {
+		fmt.Fprintf(a.stdout, "  %s %s\n", d.Day, d.Table)
+	}
+	return nil
 }

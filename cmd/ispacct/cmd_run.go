@@ -13,10 +13,14 @@ import (
 	jobrun "github.com/ispacct/ispacct/jobs/run"
 )
 
-func init() {
-	var date, month string
-	var force, wait, catchUp bool
-	register(&command{
+type runOptions struct {
+	date, month          string
+	force, wait, catchUp bool
+}
+
+func newRunCommand() *command {
+	var opts runOptions
+	return &command{
 		name:    "run",
 		args:    "daily [--date DATE | --catch-up] | monthly [--month YYYY-MM | --catch-up]",
 		summary: "the whole chain for a day or a month: LAN names, ingest, rollup, archive, deliver",
@@ -44,107 +48,130 @@ Example:
   ispacct run daily --date 2026-11-21 --force
   ispacct run monthly --month 2026-10
   ispacct run daily --catch-up --wait       # from a systemd timer or cron`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.StringVar(&date, "date", "", "daily: the day `DATE` (YYYY-MM-DD; default yesterday)")
-			fs.StringVar(&month, "month", "", "monthly: the month `YYYY-MM` (default last month)")
-			fs.BoolVar(&force, "force", false, "run the period again although it finished ok before")
-			fs.BoolVar(&wait, "wait", false, "wait for a chain that runs instead of exiting with code 4")
-			fs.BoolVar(&catchUp, "catch-up", false, "run every due period that has not finished, oldest first")
+
+		json: true,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&opts.date, "date", "", "daily: the day `DATE` (YYYY-MM-DD; default yesterday)")
+			fs.StringVar(&opts.month, "month", "", "monthly: the month `YYYY-MM` (default last month)")
+			fs.BoolVar(&opts.force, "force", false, "run the period again although it finished ok before")
+			fs.BoolVar(&opts.wait, "wait", false, "wait for a chain that runs instead of exiting with code 4")
+			fs.BoolVar(&opts.catchUp, "catch-up", false, "run every due period that has not finished, oldest first")
 		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) != 1 || (args[0] != string(jobrun.JobDaily) && args[0] != string(jobrun.JobMonthly)) {
-				return usagef("name the chain: daily or monthly")
+		run: func(ctx context.Context, a *app, args []string) error { return runRun(ctx, a, opts, args) },
+	}
+}
+
+func runRun(ctx context.Context, a *app, opts runOptions, args []string) error {
+	if len(args) != 1 || (args[0] != string(jobrun.JobDaily) && args[0] != string(jobrun.JobMonthly)) {
+		return usagef("name the chain: daily or monthly")
+	}
+	job := jobrun.Job(args[0])
+	now := time.Now()
+	items, err := runItems(a, opts, job, now)
+	if err != nil {
+		return err
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			// Nobody else would tell the administrator when a timer
+			// runs this: the mail goes out without the database.
+			period := jobrun.LatestDue(a.cfg, job, now).Name()
+			if len(items) == 1 {
+				period = items[0].Name
 			}
-			job := jobrun.Job(args[0])
-			now := time.Now()
-			var items []jobrun.Item
-			if catchUp {
-				if date != "" || month != "" || force {
-					return usagef("--catch-up runs what is due; it takes no --date, --month or --force")
-				}
-			} else {
-				p, err := runPeriod(a, job, date, month, now)
-				if err != nil {
-					return err
-				}
-				if p.End.After(now) {
-					// Its run would count as done, and the real one after
-					// the period's end would then never come.
-					return usagef("%s has not ended yet (it ends %s); 'ispacct report' writes an archive of it so far",
-						p.Name(), a.when(p.End))
-				}
-				items = []jobrun.Item{{Job: job, Period: p, Name: p.Name()}}
+			jobrun.Fail(ctx, jobrun.Deps{Cfg: a.cfg, Log: a.log}, job, period, jobrun.StepDatabase, err)
+		}
+		return err
+	}
+	deps := jobrun.Deps{Pool: pool, Cfg: a.cfg, Log: a.log, Force: opts.force, Wait: opts.wait, By: "command"}
+	if isTerminal(a.stderr) && !a.jsonOut {
+		deps.Progress = a.stderr
+	}
+	if opts.catchUp {
+		all, err := jobrun.Backlog(ctx, pool, a.cfg, now)
+		if err != nil {
+			return err
+		}
+		for _, it := range all {
+			if it.Job == job {
+				items = append(items, it)
 			}
-			pool, err := a.db(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					// Nobody else would tell the administrator when a timer
-					// runs this: the mail goes out without the database.
-					period := jobrun.LatestDue(a.cfg, job, now).Name()
-					if len(items) == 1 {
-						period = items[0].Name
-					}
-					jobrun.Fail(ctx, jobrun.Deps{Cfg: a.cfg, Log: a.log}, job, period, jobrun.StepDatabase, err)
-				}
-				return err
-			}
-			deps := jobrun.Deps{Pool: pool, Cfg: a.cfg, Log: a.log, Force: force, Wait: wait, By: "command"}
-			if isTerminal(a.stderr) && !a.jsonOut {
-				deps.Progress = a.stderr
-			}
-			if catchUp {
-				all, err := jobrun.Backlog(ctx, pool, a.cfg, now)
-				if err != nil {
-					return err
-				}
-				for _, it := range all {
-					if it.Job == job {
-						items = append(items, it)
-					}
-				}
-			}
-			results, err := jobrun.CatchUp(ctx, deps, items)
-			var re *jobrun.Error
-			if err != nil && !errors.As(err, &re) {
-				return err // another chain holds the lock, or nothing ran
-			}
-			if a.jsonOut {
-				if results == nil {
-					results = []jobrun.Result{}
-				}
-				var v any = results
-				if !catchUp {
-					v = results[0]
-				}
-				if perr := a.printJSON(v); perr != nil {
-					return perr
-				}
-			} else {
-				if catchUp && len(items) == 0 {
-					fmt.Fprintf(a.stdout, "run %s: nothing due\n", job)
-				}
-				for _, r := range results {
-					a.printRun(r)
-				}
-			}
-			var partial []string
-			for _, r := range results {
-				if r.Before == nil && r.Status == jobrun.StatusPartial {
-					partial = append(partial, fmt.Sprintf("%s %s: %s", r.Job, r.Period, r.Error))
-				}
-			}
-			switch {
-			case err != nil && results[len(results)-1].Interrupted:
-				return fmt.Errorf("%w (%v)", context.Canceled, err)
-			case err != nil:
-				return err
-			case len(partial) > 0:
-				return &partialError{strings.Join(partial, "; ")}
-			}
-			return nil
-		},
-	})
+		}
+	}
+	results, err := jobrun.CatchUp(ctx, deps, items)
+	var re *jobrun.Error
+	if err != nil && !errors.As(err, &re) {
+		return err // another chain holds the lock, or nothing ran
+	}
+	if perr := a.printRuns(job, opts.catchUp, items, results); perr != nil {
+		return perr
+	}
+	return runOutcome(results, err)
+}
+
+// runItems is the period the flags name, or none with --catch-up (the
+// backlog decides).
+func runItems(a *app, opts runOptions, job jobrun.Job, now time.Time) ([]jobrun.Item, error) {
+	if opts.catchUp {
+		if opts.date != "" || opts.month != "" || opts.force {
+			return nil, usagef("--catch-up runs what is due; it takes no --date, --month or --force")
+		}
+		return nil, nil
+	}
+	p, err := runPeriod(a, job, opts.date, opts.month, now)
+	if err != nil {
+		return nil, err
+	}
+	if p.End.After(now) {
+		// Its run would count as done, and the real one after the
+		// period's end would then never come.
+		return nil, usagef("%s has not ended yet (it ends %s); 'ispacct report' writes an archive of it so far",
+			p.Name(), a.when(p.End))
+	}
+	return []jobrun.Item{{Job: job, Period: p, Name: p.Name()}}, nil
+}
+
+// printRuns prints the results, one object (or a list with --catch-up)
+// as JSON.
+func (a *app) printRuns(job jobrun.Job, catchUp bool, items []jobrun.Item, results []jobrun.Result) error {
+	if a.jsonOut {
+		if results == nil {
+			results = []jobrun.Result{}
+		}
+		var v any = results
+		if !catchUp {
+			v = results[0]
+		}
+		return a.printJSON(v)
+	}
+	if catchUp && len(items) == 0 {
+		fmt.Fprintf(a.stdout, "run %s: nothing due\n", job)
+	}
+	for _, r := range results {
+		a.printRun(r)
+	}
+	return nil
+}
+
+// runOutcome turns the chains' results into the command's error: the
+// last run's failure, an interruption, or what was left out.
+func runOutcome(results []jobrun.Result, err error) error {
+	var partial []string
+	for _, r := range results {
+		if r.Before == nil && r.Status == jobrun.StatusPartial {
+			partial = append(partial, fmt.Sprintf("%s %s: %s", r.Job, r.Period, r.Error))
+		}
+	}
+	switch {
+	case err != nil && results[len(results)-1].Interrupted:
+		return fmt.Errorf("%w (%v)", context.Canceled, err)
+	case err != nil:
+		return err
+	case len(partial) > 0:
+		return &partialError{strings.Join(partial, "; ")}
+	}
+	return nil
 }
 
 // runPeriod is the period --date or --month name, or the one before now.

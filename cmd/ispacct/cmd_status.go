@@ -11,9 +11,9 @@ import (
 	jobrun "github.com/ispacct/ispacct/jobs/run"
 )
 
-func init() {
-	var limit int
-	register(&command{
+func newStatusCommand() *command {
+	limit := 5
+	return &command{
 		name:    "status",
 		args:    "[--limit N] [--json]",
 		summary: "the last runs of the daily and monthly chains, what is due, and when they run next",
@@ -28,37 +28,37 @@ configured time zone).
 Example:
   ispacct status
   ispacct status --limit 30 --json`,
-		setup: func(fs *flag.FlagSet, a *app) {
-			jsonFlag(fs, a)
-			fs.IntVar(&limit, "limit", 5, "runs listed per chain")
-		},
-		run: func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected arguments %q", args)
-			}
-			if limit < 1 {
-				return usagef("--limit %d: must be at least 1", limit)
-			}
-			pool, err := a.db(ctx)
-			if err != nil {
-				return err
-			}
-			jobs, err := jobrun.Overview(ctx, pool, a.cfg, time.Now(), limit)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(jobs)
-			}
-			for i, js := range jobs {
-				if i > 0 {
-					fmt.Fprintln(a.stdout)
-				}
-				a.printJobStatus(js)
-			}
-			return nil
-		},
-	})
+		json:  true,
+		flags: func(fs *flag.FlagSet) { fs.IntVar(&limit, "limit", limit, "runs listed per chain") },
+		run:   func(ctx context.Context, a *app, args []string) error { return runStatus(ctx, a, limit, args) },
+	}
+}
+
+func runStatus(ctx context.Context, a *app, limit int, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	if limit < 1 {
+		return usagef("--limit %d: must be at least 1", limit)
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	jobs, err := jobrun.Overview(ctx, pool, a.cfg, time.Now(), limit)
+	if err != nil {
+		return err
+	}
+	if a.jsonOut {
+		return a.printJSON(jobs)
+	}
+	for i, js := range jobs {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		a.printJobStatus(js)
+	}
+	return nil
 }
 
 func (a *app) printJobStatus(js jobrun.JobStatus) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,11 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Exit codes") {
 		t.Fatalf("help: %d %q", code, out)
 	}
-	for _, c := range commands {
+	cs := commands()
+	if !slices.IsSortedFunc(cs, func(a, b *command) int { return strings.Compare(a.name, b.name) }) {
+		t.Error("commands() is not in name order, so the usage lists them out of order")
+	}
+	for _, c := range cs {
 		code, out, _ := ispacct(t, c.name, "-h")
 		if code != 0 || !strings.Contains(out, "Example:") || !strings.Contains(out, "ispacct "+c.name) {
 			t.Errorf("%s -h: exit %d, no example in %q", c.name, code, out)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ispacct/ispacct/archive"
 	"github.com/ispacct/ispacct/parsers"
 	"github.com/ispacct/ispacct/schema"
 )
@@ -24,6 +25,8 @@ type decoder interface {
 	zeit(i int) time.Time
 	// encode writes the line's i-th row, with the file and line it came from.
 	encode(i int, b *schema.CopyBuffer, file, line int64)
+	// asc writes the line's i-th row as its table's .asc file has it.
+	asc(i int, w *archive.ASC) error
 	// state is what must be kept for the next run (nil if nothing), taken
 	// after the last line given to parse.
 	state() ([]byte, error)
@@ -98,6 +101,11 @@ func (d *proxyDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	b.Int64(line)
 }
 
+func (d *proxyDecoder) asc(_ int, w *archive.ASC) error {
+	lan, _ := d.lans.Lookup(d.rec.Client)
+	return w.Proxy(lan, &d.rec)
+}
+
 // httpDecoder loads Apache logs into http.
 type httpDecoder struct {
 	p   parsers.HTTPParser
@@ -138,6 +146,8 @@ func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	b.Int64(file)
 	b.Int64(line)
 }
+
+func (d *httpDecoder) asc(_ int, w *archive.ASC) error { return w.HTTP(&d.rec) }
 
 // mailDecoder assembles Postfix and Sendmail messages into mta rows, one
 // per recipient delivery attempt.
@@ -184,6 +194,8 @@ func (d *mailDecoder) encode(i int, b *schema.CopyBuffer, file, line int64) {
 	b.Int64(file)
 	b.Int64(line)
 }
+
+func (d *mailDecoder) asc(i int, w *archive.ASC) error { return w.Mail(&d.rows[i]) }
 
 func stringOrNull(b *schema.CopyBuffer, s string) {
 	if s == "" {
