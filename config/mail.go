@@ -81,6 +81,10 @@ func (m Mail) SMTPEnabled() bool { return m.SMTP.Host != "" }
 // MaildirEnabled reports whether mail goes into the local Maildir.
 func (m Mail) MaildirEnabled() bool { return m.Maildir != "" }
 
+// Delivers reports whether archives and notices leave the box at all, by
+// SMTP or into the Maildir.
+func (m Mail) Delivers() bool { return m.SMTPEnabled() || m.MaildirEnabled() }
+
 // MaxAttachBytes is MaxAttachMB in bytes.
 func (m Mail) MaxAttachBytes() int64 { return int64(m.MaxAttachMB) << 20 }
 

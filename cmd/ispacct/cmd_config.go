@@ -53,7 +53,7 @@ func runConfig(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(a.stderr, "warning: %s\n", ingest.NoMatch(s.Name, s.Paths))
 		}
 	}
-	if !c.Mail.SMTPEnabled() && !c.Mail.MaildirEnabled() {
+	if !c.Mail.Delivers() {
 		fmt.Fprintln(a.stderr, "warning: neither mail.smtp.host nor mail.maildir is set: archives are not delivered, and failed or partly done runs mail nobody")
 	}
 	return nil

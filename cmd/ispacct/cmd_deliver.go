@@ -69,7 +69,7 @@ func runDeliver(ctx context.Context, a *app, opts deliverOptions, args []string,
 	}
 	opt := deliver.FromConfig(a.cfg, a.log)
 	opt.Wait = opts.wait
-	if !a.cfg.Mail.SMTPEnabled() && !a.cfg.Mail.MaildirEnabled() {
+	if !a.cfg.Mail.Delivers() {
 		return &config.Error{File: a.cfg.File, Key: "mail", Why: (&deliver.NotConfiguredError{}).Error()}
 	}
 	pool, err := a.db(ctx)

@@ -68,7 +68,7 @@ func (o *Options) init() error {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if !o.Mail.SMTPEnabled() && !o.Mail.MaildirEnabled() {
+	if !o.Mail.Delivers() {
 		return &NotConfiguredError{}
 	}
 	return nil

@@ -144,7 +144,7 @@ func (c *chainRun) archive(ctx context.Context) error {
 // is due in the outbox.
 func (c *chainRun) deliver(ctx context.Context) error {
 	cfg := c.deps.Cfg
-	if !cfg.Mail.SMTPEnabled() && !cfg.Mail.MaildirEnabled() {
+	if !cfg.Mail.Delivers() {
 		c.skip(StepDeliver, "no delivery configured (mail.smtp.host or mail.maildir)")
 		return nil
 	}

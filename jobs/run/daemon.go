@@ -343,7 +343,7 @@ func (d *Daemon) flushOutbox(ctx context.Context) {
 	}
 	defer d.mu.Unlock()
 	cfg, pool := d.cfg.Load(), d.pool.Load()
-	if pool == nil || (!cfg.Mail.SMTPEnabled() && !cfg.Mail.MaildirEnabled()) {
+	if pool == nil || !cfg.Mail.Delivers() {
 		return
 	}
 	waiting, err := deliver.Waiting(ctx, pool)

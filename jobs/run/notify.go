@@ -76,7 +76,7 @@ func notifyPartial(ctx context.Context, deps Deps, res *Result, leftOut []string
 func mailNotice(ctx context.Context, deps Deps, res *Result, f deliver.Failure) {
 	cfg := deps.Cfg
 	log := deps.Log.With("job", res.Job, "period", res.Period)
-	if !cfg.Mail.SMTPEnabled() && !cfg.Mail.MaildirEnabled() {
+	if !cfg.Mail.Delivers() {
 		log.Warn("notice not mailed: no delivery configured (mail.smtp.host or mail.maildir)", "partial", f.Partial)
 		return
 	}
