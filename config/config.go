@@ -43,6 +43,9 @@ type Config struct {
 	Loc *time.Location `toml:"-"`
 	// File is the file the configuration came from, empty for none.
 	File string `toml:"-"`
+	// env names the environment variable that set a key, so an error
+	// blames the variable and not the file.
+	env map[string]string
 }
 
 // Database selects the PostgreSQL server.
@@ -125,9 +128,17 @@ func Default() *Config {
 // Error is a configuration problem: the file, the key, the value and why.
 type Error struct {
 	File, Key, Value, Why string
+	// Env is the environment variable the value came from, if it did.
+	Env string
 }
 
 func (e *Error) Error() string {
+	if e.Env != "" {
+		if e.Value == "" {
+			return fmt.Sprintf("environment %s: %s", e.Env, e.Why)
+		}
+		return fmt.Sprintf("environment %s=%s: %s", e.Env, e.Value, e.Why)
+	}
 	where := "config"
 	if e.File != "" {
 		where = fmt.Sprintf("config %q", e.File)
@@ -213,25 +224,38 @@ func resolve(dir, p string) string {
 }
 
 func (c *Config) applyEnv() {
+	c.env = map[string]string{}
 	if v := os.Getenv("DATABASE_URL"); v != "" {
 		c.Database.URL = v
+		c.env["database.url"] = "DATABASE_URL"
 	}
 	if v := os.Getenv("ISPACCT_STATE_DIR"); v != "" {
+		// Absolute, so messages and the private cluster name one folder
+		// whatever the working directory of a later run.
+		if abs, err := filepath.Abs(v); err == nil {
+			v = abs
+		}
 		c.StateDir = v
+		c.env["state_dir"] = "ISPACCT_STATE_DIR"
 	}
 	if v := os.Getenv("ISPACCT_TIMEZONE"); v != "" {
 		c.Timezone = v
+		c.env["timezone"] = "ISPACCT_TIMEZONE"
 	}
 	if v := os.Getenv("ISPACCT_SMTP_PASSWORD"); v != "" {
 		c.Mail.SMTP.Password = v
 	}
 }
 
+// EnvOf names the environment variable that set key, or "" if the file
+// or a default did.
+func (c *Config) EnvOf(key string) string { return c.env[key] }
+
 func (c *Config) fail(key, value, why string) error {
 	if value != "" {
 		value = fmt.Sprintf("%q", value)
 	}
-	return &Error{File: c.File, Key: key, Value: value, Why: why}
+	return &Error{File: c.File, Key: key, Value: value, Why: why, Env: c.env[key]}
 }
 
 func (c *Config) validate() error {

@@ -168,3 +168,27 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestEnvironmentIsBlamed: a bad value from the environment names the
+// variable, not the file it did not come from; a relative state folder
+// from the environment is made absolute.
+func TestEnvironmentIsBlamed(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.toml")
+	os.WriteFile(p, []byte("timezone = \"Europe/Berlin\"\n"), 0o644)
+	t.Setenv("ISPACCT_TIMEZONE", "Mars/Base")
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), `environment ISPACCT_TIMEZONE="Mars/Base": not a time zone`) || strings.Contains(err.Error(), p) {
+		t.Fatalf("want the variable blamed, not %s: %v", p, err)
+	}
+	t.Setenv("ISPACCT_TIMEZONE", "")
+	t.Chdir(dir)
+	t.Setenv("ISPACCT_STATE_DIR", "st")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StateDir != filepath.Join(dir, "st") {
+		t.Fatalf("ISPACCT_STATE_DIR=st gave %q, want it absolute", c.StateDir)
+	}
+}

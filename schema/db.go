@@ -52,6 +52,15 @@ func Describe(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("postgres %s:%d/%s", c.Host, c.Port, c.Database)
 }
 
+// ZoneError is a configured time zone other than the one the database
+// recorded at first use: a configuration error, not a failure.
+type ZoneError struct{ Database, Configured string }
+
+func (e *ZoneError) Error() string {
+	return fmt.Sprintf("the database's days follow time zone %q but the configuration says %q: keep %q or use a new database",
+		e.Database, e.Configured, e.Database)
+}
+
 // checkTimezone records the time zone at first use and refuses another
 // one later: partition boundaries are local midnights, and a database
 // whose days moved would get overlapping partitions.
@@ -67,7 +76,7 @@ func checkTimezone(ctx context.Context, pool *pgxpool.Pool, loc *time.Location) 
 		return fmt.Errorf("read database time zone: %w", err)
 	}
 	if tz != loc.String() {
-		return fmt.Errorf("the database's days follow time zone %q but the configuration says %q: keep %q or use a new database", tz, loc, tz)
+		return &ZoneError{Database: tz, Configured: loc.String()}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/config"
@@ -47,6 +48,8 @@ type command struct {
 	summary string
 	help    string // what it does, and an example
 	json    bool   // takes --json
+	// noConfig: runs without loading the configuration (version).
+	noConfig bool
 	// flags binds the command's own flags.
 	flags func(fs *flag.FlagSet)
 	run   func(ctx context.Context, a *app, args []string) error
@@ -73,6 +76,7 @@ func commands() []*command {
 		newRollupCommand(),
 		newRunCommand(),
 		newStatusCommand(),
+		newVersionCommand(),
 	}
 }
 
@@ -95,17 +99,21 @@ type app struct {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
-			args = []string{args[1], "-h"}
-		} else {
+	if len(args) == 0 {
+		// No command is a usage error, as for git: a script that lost its
+		// argument must not pass.
+		a.usage(stderr)
+		return exitUsage
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) == 1 {
 			a.usage(stdout)
 			return exitOK
 		}
+		args = []string{args[1], "-h"}
 	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, "ispacct", version())
-		return exitOK
+	if args[0] == "--version" {
+		args[0] = "version"
 	}
 	var cmd *command
 	for _, c := range commands() {
@@ -120,10 +128,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("ispacct "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&a.configPath, "config", "", "configuration `file` (default ./ispacct.toml, then /etc/ispacct/ispacct.toml)")
-	fs.StringVar(&a.dbURL, "db", "", "PostgreSQL server `URL` (default: DATABASE_URL, PG* variables, or the private cluster)")
-	fs.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default from the configuration: text)")
-	fs.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error")
+	if !cmd.noConfig {
+		fs.StringVar(&a.configPath, "config", "", "configuration `file` (default ./ispacct.toml, then /etc/ispacct/ispacct.toml)")
+		fs.StringVar(&a.dbURL, "db", "", "PostgreSQL server `URL` (default: DATABASE_URL, PG* variables, or the private cluster)")
+		fs.StringVar(&a.logFormat, "log-format", "", "log format: text or json (default from the configuration: text)")
+		fs.StringVar(&a.logLevel, "log-level", "", "log level: debug, info, warn or error")
+	}
 	if cmd.json {
 		fs.BoolVar(&a.jsonOut, "json", false, "print the result as JSON, for scripts")
 	}
@@ -131,9 +141,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cmd.flags(fs)
 	}
 	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: ispacct %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, strings.TrimSpace(cmd.help))
-		fs.SetOutput(w)
-		fs.PrintDefaults()
+		fmt.Fprintf(w, "Usage: ispacct %s\n\n%s\n", strings.TrimSpace(cmd.name+" "+cmd.args), strings.TrimSpace(cmd.help))
+		if !cmd.noConfig {
+			fmt.Fprint(w, "\nFlags:\n")
+			fs.SetOutput(w)
+			fs.PrintDefaults()
+		}
 	}
 	fs.Usage = func() {} // printed below, to stdout when asked for
 	positional, err := parseInterspersed(fs, args[1:])
@@ -145,7 +158,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "(see 'ispacct %s -h')\n", cmd.name)
 		return exitUsage
 	}
-	err = a.start()
+	if !cmd.noConfig {
+		err = a.start()
+	}
 	if err == nil {
 		err = cmd.run(ctx, a, positional)
 	}
@@ -191,12 +206,13 @@ func (a *app) exit(cmd *command, err error) int {
 	}
 	var (
 		ue *usageError
+		ze *schema.ZoneError
 		ce *config.Error
 		pe *partialError
 		he *lock.HeldError
 	)
 	switch {
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ze):
 		fmt.Fprintf(a.stderr, "ispacct %s: %v\n(see 'ispacct %s -h')\n", cmd.name, err, cmd.name)
 		return exitUsage
 	case errors.As(err, &pe):
@@ -225,7 +241,29 @@ func (a *app) target(ctx context.Context) (schema.Target, error) {
 	if err != nil {
 		return t, err
 	}
+	if !t.Private {
+		if _, err := pgx.ParseConfig(t.ConnString); err != nil {
+			return t, a.badServer(err)
+		}
+	}
 	return t, t.Ensure(ctx, c)
+}
+
+// badServer is a connection string pgx cannot read: a usage or
+// configuration error naming where it came from. Only the cause is
+// shown, not the string, which may hold a password.
+func (a *app) badServer(err error) error {
+	if cause := errors.Unwrap(err); cause != nil {
+		err = cause
+	}
+	switch {
+	case a.dbURL != "":
+		return usagef("--db: not a PostgreSQL connection string: %v", err)
+	case a.cfg.Database.URL != "":
+		return &config.Error{File: a.cfg.File, Key: "database.url", Why: "not a PostgreSQL connection string: " + err.Error(),
+			Env: a.cfg.EnvOf("database.url")}
+	}
+	return usagef("PG* variables: %v", err)
 }
 
 // db opens the database, starting the private cluster when it is the one.
@@ -263,8 +301,7 @@ Commands:
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `  version    print the version
-
+	fmt.Fprint(w, `
 Every command takes --config FILE, --db URL, --log-format text|json and
 --log-level; 'ispacct <command> -h' explains it with an example.
 

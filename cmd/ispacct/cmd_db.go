@@ -89,6 +89,11 @@ func dbStatus(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	if !t.Private {
+		if _, err := pgx.ParseConfig(t.ConnString); err != nil {
+			return a.badServer(err)
+		}
+	}
 	out := dbStatusJSON{Server: "configured", Target: describe(t.ConnString)}
 	if t.Private {
 		st, err := c.Status()

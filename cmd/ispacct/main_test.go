@@ -59,6 +59,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"db"}, "want one of start, stop, status, migrate"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"report", "--from", "2026-11-01", "--log-format", "xml"}, `--log-format "xml"`},
+		{nil, "Usage: ispacct <command>"},
+		{[]string{"db", "status", "--db", "not a url"}, "--db: not a PostgreSQL connection string"},
+		{[]string{"rollup", "--db", "host=x port=nope"}, "--db: not a PostgreSQL connection string"},
+		{[]string{"version", "extra"}, "unexpected arguments"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := ispacct(t, tt.args...)
@@ -106,6 +110,12 @@ func TestDBStatusTarget(t *testing.T) {
 	json.Unmarshal([]byte(out), &st)
 	if st.Server != "configured" || !st.Reachable || st.SchemaVersion < 1 {
 		t.Fatalf("with DATABASE_URL want that server, reachable: %s", out)
+	}
+	// The database keeps the zone of its first use: another one is a
+	// configuration error (exit 2), not a failure.
+	t.Setenv("ISPACCT_TIMEZONE", "UTC")
+	if code, _, stderr := ispacct(t, "rollup"); code != exitUsage || !strings.Contains(stderr, `the database's days follow time zone "Europe/Berlin"`) {
+		t.Fatalf("rollup in another zone: exit %d, %s", code, stderr)
 	}
 }
 
