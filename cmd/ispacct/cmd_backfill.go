@@ -68,19 +68,26 @@ func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []strin
 		fmt.Fprintf(a.stdout, "  left out (outside %s..%s): %d rows\n", from.Format("2006-01-02"), to.Format("2006-01-02"), res.Outside)
 		partial = append(partial, ingest.LeftOut(s, res, opt.RejectThreshold)...)
 	}
-	ru, err := rollup.Run(ctx, pool, from, to, rollup.FromConfig(a.cfg, a.log))
+	// The range's days, then every other day still waiting for its
+	// rollup: the month's archive below covers days outside the range.
+	ropt := rollup.FromConfig(a.cfg, a.log)
+	ru, err := rollup.Run(ctx, pool, from, to, ropt)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed\n", len(ru.Recomputed))
-	ropt := report.FromConfig(a.cfg, "", a.log)
+	rest, err := rollup.Run(ctx, pool, time.Time{}, time.Time{}, ropt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed\n", len(ru.Recomputed)+len(rest.Recomputed))
+	repopt := report.FromConfig(a.cfg, "", a.log)
 	for _, kind := range []string{"day", "month"} {
 		periods, err := report.Periods(kind, from, to, a.cfg.Loc)
 		if err != nil {
 			return err
 		}
 		for _, p := range periods {
-			res, err := report.Build(ctx, pool, p, ropt)
+			res, err := report.Build(ctx, pool, p, repopt)
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/ispacct/ispacct/jobs/report"
 )
@@ -44,6 +47,16 @@ func runReport(ctx context.Context, a *app, opts reportOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	if now := time.Now(); periods[0].Start.After(now) {
+		return usagef("%s has not begun yet (it is %s now): there is nothing to report", periods[0].Name(), a.when(now))
+	}
+	if opts.out != "" {
+		// A typo must not grow a tree of folders somewhere: the folder
+		// may be new, its parent must exist.
+		if _, err := os.Stat(filepath.Dir(filepath.Clean(opts.out))); err != nil {
+			return usagef("--out %s: its parent folder does not exist", opts.out)
+		}
+	}
 	pool, err := a.db(ctx)
 	if err != nil {
 		return err
@@ -56,6 +69,11 @@ func runReport(ctx context.Context, a *app, opts reportOptions, args []string) e
 			return err
 		}
 		results = append(results, res)
+		if any, err := report.HasRows(ctx, pool, p); err != nil {
+			return err
+		} else if !any {
+			a.log.Warn("no rows at all in the period: the archive is empty; is it the right period, and was ingest run?", "period", p.Name())
+		}
 		if !a.jsonOut {
 			fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows, %s\n",
 				res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"], report.WorkbookName(p))

@@ -256,10 +256,21 @@ func TestBackfill(t *testing.T) {
 	os.WriteFile(archive, gz.Bytes(), 0o644)
 	cfg := filepath.Join(dir, "ispacct.toml")
 	os.WriteFile(cfg, []byte("[report]\nout_dir = \"out\"\n[ingest]\nmax_age_days = 100000\n"), 0o644)
+	// A day of the same month ingested and not yet rolled up: the month's
+	// archive must not be built over its stale aggregates.
+	other := filepath.Join(dir, "other.log")
+	os.WriteFile(other, []byte(fmt.Sprintf("%d.000 1 10.4.24.78 TCP_MISS/200 77 GET http://o.example/ - HIER_NONE/- -\n",
+		time.Date(2026, 10, 20, 12, 0, 0, 0, pgtest.Berlin).Unix())), 0o644)
+	if code, out, stderr := ispacct(t, "ingest", "--config", cfg, "--db", db.ConnString, "--format", "squid", other); code != 0 {
+		t.Fatalf("ingest: exit %d\n%s%s", code, out, stderr)
+	}
 	args := []string{"backfill", "--config", cfg, "--db", db.ConnString, "--from", "2026-10-25", "--to", "2026-10-25", "--format", "squid", archive}
 	code, out, stderr := ispacct(t, args...)
 	if code != 0 || !strings.Contains(out, "4 rows into proxy") || !strings.Contains(out, "left out (outside 2026-10-25..2026-10-25): 8 rows") {
 		t.Fatalf("backfill: exit %d\n%s%s", code, out, stderr)
+	}
+	if strings.Contains(stderr, "not up to date") {
+		t.Fatalf("backfill built an archive over stale aggregates:\n%s", stderr)
 	}
 	for _, f := range []string{"acct-2026-10-25.zip", "acct-2026-10.zip"} {
 		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
@@ -278,6 +289,32 @@ func TestBackfill(t *testing.T) {
 	}
 	if sum2 := regexp.MustCompile(`sha256 [0-9a-f]+`).FindAllString(out, -1); fmt.Sprint(sum1) != fmt.Sprint(sum2) {
 		t.Fatalf("archives changed on repeat: %v vs %v", sum1, sum2)
+	}
+}
+
+// TestReportRefusals: a period that has not begun is refused, one without
+// any row is written with a warning, and --out does not create a
+// missing parent folder.
+func TestReportRefusals(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	base := []string{"--db", db.ConnString}
+	if code, _, stderr := ispacct(t, append([]string{"report", "--from", "2099-01-01"}, base...)...); code != exitUsage ||
+		!strings.Contains(stderr, "2099-01-01 has not begun yet") {
+		t.Fatalf("future period: exit %d, %s", code, stderr)
+	}
+	missing := filepath.Join(dir, "no", "such", "out")
+	if code, _, stderr := ispacct(t, append([]string{"report", "--from", "2026-11-01", "--out", missing}, base...)...); code != exitUsage ||
+		!strings.Contains(stderr, "parent folder does not exist") {
+		t.Fatalf("--out under a missing folder: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "no")); !os.IsNotExist(err) {
+		t.Fatalf("--out created folders: %v", err)
+	}
+	code, _, stderr := ispacct(t, append([]string{"report", "--from", "2026-11-01", "--out", filepath.Join(dir, "out")}, base...)...)
+	if code != 0 || !strings.Contains(stderr, "no rows at all in the period") {
+		t.Fatalf("empty period: exit %d, want 0 and a warning: %s", code, stderr)
 	}
 }
 

@@ -52,6 +52,20 @@ type Result struct {
 	Rows   map[string]int64 `json:"rows"` // rows per .asc file
 }
 
+// HasRows reports whether any table holds a row of the period: an archive
+// of a period without one is most likely the wrong period, or one whose
+// logs were never ingested.
+func HasRows(ctx context.Context, pool *pgxpool.Pool, p Period) (bool, error) {
+	var any bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM proxy WHERE zeit >= $1 AND zeit < $2)
+		OR EXISTS (SELECT 1 FROM http WHERE zeit >= $1 AND zeit < $2)
+		OR EXISTS (SELECT 1 FROM mta WHERE zeit >= $1 AND zeit < $2)`, p.Start, p.End).Scan(&any)
+	if err != nil {
+		return false, fmt.Errorf("rows of %s: %w", p.Name(), err)
+	}
+	return any, nil
+}
+
 // ascFile is one .asc file and the query that writes it. PostgreSQL does
 // the escaping itself (COPY text format, DELIMITER '|', NULL ”), so the
 // file loads back with COPY FROM by construction. zeit is written in the
