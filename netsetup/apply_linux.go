@@ -25,7 +25,7 @@ func Apply(ctx context.Context, h *netlink.Handle, p Plan, opts Options) ([]Chan
 		h = &netlink.Handle{} // the package-level netlink functions use the same
 	}
 	if err := checkIfName(p.Parent); err != nil {
-		return nil, fmt.Errorf("netsetup: parent interface: %w", err)
+		return nil, fmt.Errorf("parent interface: %w", err)
 	}
 	if !opts.DryRun {
 		if err := checkNetAdmin(); err != nil {
@@ -49,9 +49,12 @@ func readHost(h *netlink.Handle, p Plan) (hostState, error) {
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
-			return hostState{}, fmt.Errorf("netsetup: parent interface %q not found, nothing changed", p.Parent)
+			return hostState{}, fmt.Errorf("parent interface %q not found, nothing changed", p.Parent)
 		}
-		return hostState{}, fmt.Errorf("netsetup: look up parent interface %q: %w", p.Parent, err)
+		return hostState{}, fmt.Errorf("look up parent interface %q: %w", p.Parent, err)
+	}
+	if a := parent.Attrs(); a.Flags&net.FlagLoopback != 0 || a.EncapType == "loopback" {
+		return hostState{}, fmt.Errorf("parent interface %q is a loopback device, and 802.1Q VLANs need an Ethernet interface (netsetup.parent, --parent); nothing changed", p.Parent)
 	}
 	var links []netlink.Link
 	var addrs []netlink.Addr
@@ -60,14 +63,14 @@ func readHost(h *netlink.Handle, p Plan) (hostState, error) {
 		return err
 	})
 	if err != nil {
-		return hostState{}, fmt.Errorf("netsetup: list links: %w", err)
+		return hostState{}, fmt.Errorf("list links: %w", err)
 	}
 	err = retryDump(func() (err error) {
 		addrs, err = h.AddrList(nil, netlink.FAMILY_V4)
 		return err
 	})
 	if err != nil {
-		return hostState{}, fmt.Errorf("netsetup: list addresses: %w", err)
+		return hostState{}, fmt.Errorf("list addresses: %w", err)
 	}
 	byIndex := map[int][]addrState{}
 	for _, a := range addrs {
@@ -137,10 +140,10 @@ func execute(ctx context.Context, h *netlink.Handle, parentIndex int, changes []
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return done, fmt.Errorf("netsetup: stopped before %s: %w", c, err)
+			return done, fmt.Errorf("stopped before %s: %w", c, err)
 		}
 		if err := delLink(h, c.Link); err != nil {
-			return done, fmt.Errorf("netsetup: %s: %w", c, err)
+			return done, fmt.Errorf("%s: %w", c, err)
 		}
 		if c.Kind == RemoveLink {
 			done = append(done, c)
@@ -151,10 +154,10 @@ func execute(ctx context.Context, h *netlink.Handle, parentIndex int, changes []
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return done, fmt.Errorf("netsetup: stopped before %s: %w", c, err)
+			return done, fmt.Errorf("stopped before %s: %w", c, err)
 		}
 		if err := executeOne(h, parentIndex, c); err != nil {
-			return done, fmt.Errorf("netsetup: %s: %w", c, err)
+			return done, fmt.Errorf("%s: %w", c, err)
 		}
 		done = append(done, c)
 	}

@@ -441,3 +441,17 @@ func countKinds(cs []Change) map[ChangeKind]int {
 func joinChanges(cs []Change) string {
 	return strings.Join(changeStrings(cs), "\n\t")
 }
+
+// TestLoopbackParentRefused: a plan on the loopback device is refused
+// with a reason, in a dry run too, before anything is drawn or changed.
+// Reading links needs no privileges, so it runs on any Linux host.
+func TestLoopbackParentRefused(t *testing.T) {
+	plan, err := NewPlan("lo", []VLAN{{ID: 1048, Name: "mueller"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Apply(context.Background(), nil, plan, Options{DryRun: true})
+	if err == nil || !strings.Contains(err.Error(), `parent interface "lo" is a loopback device`) {
+		t.Fatalf("dry run on lo: %v", err)
+	}
+}

@@ -14,10 +14,10 @@ func checkNetAdmin() error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("netsetup: read own capabilities: %w", err)
+		return fmt.Errorf("read own capabilities: %w", err)
 	}
 	if data[0].Effective&(1<<unix.CAP_NET_ADMIN) == 0 {
-		return errors.New("netsetup: changing network interfaces needs CAP_NET_ADMIN (run as root), nothing changed")
+		return errors.New("changing network interfaces needs CAP_NET_ADMIN (run as root), nothing changed")
 	}
 	return nil
 }

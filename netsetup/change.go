@@ -40,7 +40,7 @@ func (k ChangeKind) String() string {
 // MarshalText makes the kind a readable word in --json output.
 func (k ChangeKind) MarshalText() ([]byte, error) {
 	if k < SetUp || k > AddAddr {
-		return nil, fmt.Errorf("netsetup: unknown change kind %d", int(k))
+		return nil, fmt.Errorf("unknown change kind %d", int(k))
 	}
 	return []byte(k.String()), nil
 }
@@ -101,7 +101,7 @@ func WriteChanges(w io.Writer, changes []Change, dryRun bool) error {
 		_, err = fmt.Fprintf(w, "  %s\n", c)
 	}
 	if err != nil {
-		return fmt.Errorf("netsetup: write changes: %w", err)
+		return fmt.Errorf("write changes: %w", err)
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "netsetup: %q: %d bad line", e.File, len(e.Lines))
+	fmt.Fprintf(&b, "vlan config %q: %d bad line", e.File, len(e.Lines))
 	if len(e.Lines) != 1 {
 		b.WriteString("s")
 	}
@@ -83,7 +83,7 @@ func ReadConfig(path string) ([]VLAN, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err // the path is in the message already
 		}
-		return nil, fmt.Errorf("netsetup: open vlan config %q: %w", path, err)
+		return nil, fmt.Errorf("open vlan config %q: %w", path, err)
 	}
 	defer f.Close()
 	return ParseConfig(f, path)
@@ -125,7 +125,7 @@ func ParseConfig(r io.Reader, file string) ([]VLAN, error) {
 		if errors.Is(err, bufio.ErrTooLong) {
 			err = fmt.Errorf("a line is longer than %d bytes", bufio.MaxScanTokenSize)
 		}
-		return nil, fmt.Errorf("netsetup: read vlan config %q: %w", file, err)
+		return nil, fmt.Errorf("read vlan config %q: %w", file, err)
 	}
 	if len(bad) > 0 {
 		return nil, &ConfigError{File: file, Lines: bad}

@@ -37,16 +37,16 @@ type Link struct {
 // name would be too long for the kernel.
 func NewPlan(parent string, vlans []VLAN) (Plan, error) {
 	if err := checkIfName(parent); err != nil {
-		return Plan{}, fmt.Errorf("netsetup: parent interface: %w", err)
+		return Plan{}, fmt.Errorf("parent interface: %w", err)
 	}
 	p := Plan{Parent: parent, Links: make([]Link, 0, len(vlans))}
 	for _, v := range vlans {
 		if v.ID < MinVLAN || v.ID > MaxVLAN {
-			return Plan{}, fmt.Errorf("netsetup: vlan id %d is outside %d..%d", v.ID, MinVLAN, MaxVLAN)
+			return Plan{}, fmt.Errorf("vlan id %d is outside %d..%d", v.ID, MinVLAN, MaxVLAN)
 		}
 		name := linkName(parent, v.ID)
 		if err := checkIfName(name); err != nil {
-			return Plan{}, fmt.Errorf("netsetup: vlan %d: %w; use a shorter parent name", v.ID, err)
+			return Plan{}, fmt.Errorf("vlan %d: %w; use a shorter parent name", v.ID, err)
 		}
 		lan := LANPrefix(v.ID)
 		p.Links = append(p.Links, Link{
@@ -62,7 +62,7 @@ func NewPlan(parent string, vlans []VLAN) (Plan, error) {
 	slices.SortFunc(p.Links, func(a, b Link) int { return a.VLAN - b.VLAN })
 	for i := 1; i < len(p.Links); i++ {
 		if p.Links[i].VLAN == p.Links[i-1].VLAN {
-			return Plan{}, fmt.Errorf("netsetup: vlan %d is listed twice", p.Links[i].VLAN)
+			return Plan{}, fmt.Errorf("vlan %d is listed twice", p.Links[i].VLAN)
 		}
 	}
 	return p, nil

@@ -222,5 +222,5 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return "netsetup: cannot reconcile, nothing changed:\n\t" + strings.Join(e.Problems, "\n\t")
+	return "cannot reconcile, nothing changed:\n\t" + strings.Join(e.Problems, "\n\t")
 }

@@ -19,7 +19,7 @@ func (p Plan) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", l.VLAN, l.Interface, l.Address, l.Broadcast, l.LAN, name)
 	}
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("netsetup: write plan: %w", err)
+		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
 }

@@ -87,15 +87,17 @@ func runNetsetup(ctx context.Context, a *app, opts netsetupOptions, args []strin
 	}
 	var changes []netsetup.Change
 	if !lansOnly {
+		// Planned first: a plan the host refuses (no parent, a loopback
+		// parent) is not drawn as if it could be.
+		changes, err = netsetup.Apply(ctx, nil, plan, netsetup.Options{DryRun: dryRun, Prune: prune})
+		if err != nil {
+			return err
+		}
 		if dryRun && !a.jsonOut {
 			if err := plan.WriteTable(a.stdout); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stdout)
-		}
-		changes, err = netsetup.Apply(ctx, nil, plan, netsetup.Options{DryRun: dryRun, Prune: prune})
-		if err != nil {
-			return err
 		}
 		if !a.jsonOut {
 			if err := netsetup.WriteChanges(a.stdout, changes, dryRun); err != nil {
@@ -103,7 +105,8 @@ func runNetsetup(ctx context.Context, a *app, opts netsetupOptions, args []strin
 			}
 		}
 		for _, c := range changes {
-			a.log.Info("netsetup change", "change", c.String(), "dry_run", dryRun)
+			// Printed above already; the log keeps it for the journal.
+			a.log.Debug("netsetup change", "change", c.String(), "dry_run", dryRun)
 		}
 	}
 	type result struct {
