@@ -25,12 +25,16 @@ test-deps: deps ## also install the real servers and readers the tests use
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct
 
+# The commands log warnings only, so the terminal shows what the README's
+# quick start shows; a real run logs every step (log.level).
+RUNFLAGS   := --config $(SAMPLE) --log-level warn
+
 run: deps build ## start the private database, ingest the sample logs, write the archives
-	@$(BIN) db start --config $(SAMPLE)
-	@$(BIN) landefs import fixtures/landefs.txt --config $(SAMPLE)
-	@$(BIN) ingest --config $(SAMPLE)
-	@$(BIN) rollup --config $(SAMPLE)
-	@$(BIN) report --config $(SAMPLE) --from 2026-11-20 --to 2026-11-21
+	@$(BIN) db start $(RUNFLAGS)
+	@$(BIN) landefs import fixtures/landefs.txt $(RUNFLAGS)
+	@$(BIN) ingest $(RUNFLAGS)
+	@$(BIN) rollup $(RUNFLAGS)
+	@$(BIN) report $(RUNFLAGS) --from 2026-11-20 --to 2026-11-21
 	@echo
 	@echo "Archives are in $(CURDIR)/out:"
 	@ls -l out/*.zip

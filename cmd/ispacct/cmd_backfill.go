@@ -65,7 +65,7 @@ func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []strin
 			return fmt.Errorf("backfill source %s, database %s: %w", s.Name, a.server, err)
 		}
 		printIngest(a, res)
-		fmt.Fprintf(a.stdout, "  left out (outside %s..%s): %d rows\n", from.Format("2006-01-02"), to.Format("2006-01-02"), res.Outside)
+		fmt.Fprintf(a.stdout, "  left out (outside %s..%s): %s\n", from.Format("2006-01-02"), to.Format("2006-01-02"), plural(res.Outside, "row"))
 		partial = append(partial, ingest.LeftOut(s, res, opt.RejectThreshold)...)
 	}
 	// The range's days, then every other day still waiting for its
@@ -79,7 +79,7 @@ func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []strin
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed\n", len(ru.Recomputed)+len(rest.Recomputed))
+	fmt.Fprintf(a.stdout, "rollup: %s recomputed\n", plural(int64(len(ru.Recomputed)+len(rest.Recomputed)), "table-day"))
 	repopt := report.FromConfig(a.cfg, "", a.log)
 	for _, kind := range []string{"day", "month"} {
 		periods, err := report.Periods(kind, from, to, a.cfg.Loc)

@@ -51,10 +51,18 @@ func runDB(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "private database running (pid %d)\n  data:    %s\n  connect: %s\n", st.PID, st.DataDir, st.ConnString)
 		return nil
 	case "stop":
+		st, err := c.Status()
+		if err != nil {
+			return err
+		}
+		if !st.Running {
+			fmt.Fprintf(a.stdout, "private database not running (data: %s)\n", st.DataDir)
+			return nil
+		}
 		if err := c.Stop(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintln(a.stdout, "private database stopped")
+		fmt.Fprintf(a.stdout, "private database stopped (pid %d)\n", st.PID)
 		return nil
 	case "migrate":
 		pool, err := a.db(ctx)

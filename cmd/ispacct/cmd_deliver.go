@@ -143,8 +143,8 @@ func (a *app) printWaiting(d deliver.Delivery) {
 	if d.Status != deliver.StatusFailed {
 		next = "next try " + a.when(d.NextAttempt)
 	}
-	fmt.Fprintf(a.stdout, "waiting #%d %s %s by %s to %s: %s after %d attempt(s), %s\n  %s\n",
-		d.ID, d.Kind, d.Period, d.Channel, d.Recipient, d.Status, d.Attempts, next, oneLine(d.LastError))
+	fmt.Fprintf(a.stdout, "waiting #%d %s %s by %s to %s: %s after %s, %s\n  %s\n",
+		d.ID, d.Kind, d.Period, d.Channel, d.Recipient, d.Status, plural(int64(d.Attempts), "attempt"), next, oneLine(d.LastError))
 }
 
 // when is a time in the configured zone.

@@ -49,9 +49,9 @@ rejects with file, line and reason ('ispacct rejects' lists them).
 With --format, the files named on the command line are read instead, in
 the order given (oldest first). Formats: ` + strings.Join(config.FormatNames(), ", ") + `.
 
-Exit code 3 when a file could not be read or the share of rejected lines is
-above ingest.reject_threshold; 4 when another ingest of the same table runs
-(unless --wait).
+Exit code 3 when a file could not be read, a source's paths match no file,
+or the share of rejected lines is above ingest.reject_threshold; 4 when
+another ingest of the same table runs (unless --wait).
 
 Example:
   ispacct ingest
@@ -137,9 +137,15 @@ func runIngest(ctx context.Context, a *app, opts ingestOptions, args []string) e
 	return nil
 }
 
+// ingestLine is one source's ingest in a line, as ingest, backfill and
+// run print it.
+func ingestLine(r *ingest.Result) string {
+	return fmt.Sprintf("%s: %s read (%d unchanged), %s, %s into %s, %s, %.2f s", r.Source, plural(int64(r.Files), "file"),
+		r.Unchanged, plural(r.Lines, "line"), plural(r.Rows, "row"), r.Table, plural(r.Rejects, "reject"), r.Seconds)
+}
+
 func printIngest(a *app, r *ingest.Result) {
-	fmt.Fprintf(a.stdout, "%s: %d file(s) read (%d unchanged), %d lines, %d rows into %s, %d rejects, %.2f s\n",
-		r.Source, r.Files, r.Unchanged, r.Lines, r.Rows, r.Table, r.Rejects, r.Seconds)
+	fmt.Fprintln(a.stdout, ingestLine(r))
 	if len(r.Days) > 0 {
 		fmt.Fprintf(a.stdout, "  days: %s\n", strings.Join(r.Days, ", "))
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/ispacct/ispacct/jobs/landefs"
@@ -66,6 +67,9 @@ func landefsImport(ctx context.Context, a *app, path string, replace bool) error
 	if _, err := os.Stat(path); err != nil {
 		return usagef("%v", err)
 	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // messages name one file whatever the working directory
+	}
 	pool, err := a.db(ctx)
 	if err != nil {
 		return err
@@ -78,6 +82,6 @@ func landefsImport(ctx context.Context, a *app, path string, replace bool) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "landefs: %d prefixes read from %s, %d rows changed\n", len(defs), path, n)
+	fmt.Fprintf(a.stdout, "landefs: %s read from %s, %s changed\n", plural(int64(len(defs)), "prefix"), path, plural(int64(n), "row"))
 	return nil
 }

@@ -71,8 +71,8 @@ func printPlan(a *app, r maintain.Retention, p *maintain.Plan, dryRun bool) {
 		return
 	}
 	if r.RawDays > 0 {
-		fmt.Fprintf(a.stdout, "raw rows: keep %d days; %s %d partition(s) of days before %s and %d rejected line(s)\n",
-			r.RawDays, verb, len(p.Partitions), p.RawBefore, p.Rejects)
+		fmt.Fprintf(a.stdout, "raw rows: keep %s; %s %s of days before %s and %s\n",
+			plural(int64(r.RawDays), "day"), verb, plural(int64(len(p.Partitions)), "partition"), p.RawBefore, plural(p.Rejects, "rejected line"))
 		for _, n := range p.Partitions {
 			fmt.Fprintf(a.stdout, "  %s\n", n)
 		}
@@ -85,7 +85,7 @@ func printPlan(a *app, r maintain.Retention, p *maintain.Plan, dryRun bool) {
 		sort.Strings(tables)
 		fmt.Fprintf(a.stdout, "aggregates: keep %d days; %s rows of days before %s\n", r.AggregateDays, verb, p.AggregateBefore)
 		for _, t := range tables {
-			fmt.Fprintf(a.stdout, "  %-18s %d rows\n", t, p.AggregateRows[t])
+			fmt.Fprintf(a.stdout, "  %-18s %s\n", t, plural(p.AggregateRows[t], "row"))
 		}
 	}
 }

@@ -67,8 +67,8 @@ func runOutbox(ctx context.Context, a *app, opts outboxOptions, args []string) e
 	for _, d := range list {
 		switch d.Status {
 		case deliver.StatusSent:
-			fmt.Fprintf(a.stdout, "sent #%d %s %s by %s to %s at %s (%d attempt(s)): %s\n", d.ID, d.Kind, d.Period,
-				d.Channel, d.Recipient, a.when(*d.SentAt), d.Attempts, oneLine(d.DeliveredAs))
+			fmt.Fprintf(a.stdout, "sent #%d %s %s by %s to %s at %s (%s): %s\n", d.ID, d.Kind, d.Period,
+				d.Channel, d.Recipient, a.when(*d.SentAt), plural(int64(d.Attempts), "attempt"), oneLine(d.DeliveredAs))
 		case deliver.StatusSuperseded:
 			fmt.Fprintf(a.stdout, "superseded #%d %s %s by %s to %s: %s\n", d.ID, d.Kind, d.Period, d.Channel, d.Recipient, oneLine(d.LastError))
 		default:
@@ -76,8 +76,10 @@ func runOutbox(ctx context.Context, a *app, opts outboxOptions, args []string) e
 			fmt.Fprintf(a.stdout, "  message %s (%d bytes, Message-ID <%s>)\n", d.EMLPath, d.EMLBytes, d.MessageID)
 		}
 	}
-	if !all {
-		fmt.Fprintf(a.stdout, "%d message(s) waiting\n", len(list))
+	if all {
+		fmt.Fprintf(a.stdout, "%s recorded\n", plural(int64(len(list)), "message"))
+	} else {
+		fmt.Fprintf(a.stdout, "%s waiting\n", plural(int64(len(list)), "message"))
 	}
 	return nil
 }

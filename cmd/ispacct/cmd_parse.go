@@ -103,7 +103,7 @@ func runParse(ctx context.Context, a *app, opts parseOptions, files []string) er
 	case len(unread) > 0:
 		return &partialError{"not read: " + strings.Join(unread, "; ")}
 	case rejects > 0:
-		return &partialError{fmt.Sprintf("%d line(s) rejected", rejects)}
+		return &partialError{fmt.Sprintf("%s rejected", plural(int64(rejects), "line"))}
 	}
 	return nil
 }

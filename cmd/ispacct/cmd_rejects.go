@@ -94,6 +94,6 @@ func runRejects(ctx context.Context, a *app, opts rejectsOptions, args []string)
 	for _, r := range list {
 		fmt.Fprintf(a.stdout, "%s:%d (offset %d): %s\n  %q\n", r.Path, r.Line, r.Offset, r.Reason, r.Raw)
 	}
-	fmt.Fprintf(a.stdout, "%d rejects\n", len(list))
+	fmt.Fprintf(a.stdout, "%s\n", plural(int64(len(list)), "reject"))
 	return nil
 }

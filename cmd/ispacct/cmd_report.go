@@ -21,11 +21,16 @@ func newReportCommand() *command {
 	return &command{
 		name:    "report",
 		args:    "--from DATE [--to DATE] [--period day|month] [--out DIR]",
-		summary: "write the archives of a date range (reads only)",
+		summary: "write the archives of a date range: .asc files and the workbook (reads only)",
 		help: `Writes one archive per period in the range: acct-YYYY-MM-DD.zip for days,
-acct-YYYY-MM.zip for months, holding proxy.asc, http.asc and mail.asc.
-Files are written atomically; the same data always gives the same bytes.
-Dates are YYYY-MM-DD, local days of the configured time zone.
+acct-YYYY-MM.zip for months, holding proxy.asc, http.asc and mail.asc and
+the workbook acct-<period>.xlsx (summaries per LAN, site, vhost and
+mailbox with charts; the raw rows too unless report.raw_sheets is false).
+Monthly archives leave the raw .asc files out unless
+report.monthly_raw_asc is set. Files are written atomically; the same data
+always gives the same bytes, the same as 'ispacct run' writes. Dates are
+YYYY-MM-DD, local days of the configured time zone. A period that has
+not begun is refused; one without any row is written with a warning.
 
 Example:
   ispacct report --from 2026-11-01 --to 2026-11-21 --out /srv/archive
@@ -75,8 +80,8 @@ func runReport(ctx context.Context, a *app, opts reportOptions, args []string) e
 			a.log.Warn("no rows at all in the period: the archive is empty; is it the right period, and was ingest run?", "period", p.Name())
 		}
 		if !a.jsonOut {
-			fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %d rows, http.asc %d rows, mail.asc %d rows, %s\n",
-				res.Path, res.Bytes, res.SHA256, res.Rows["proxy.asc"], res.Rows["http.asc"], res.Rows["mail.asc"], report.WorkbookName(p))
+			fmt.Fprintf(a.stdout, "%s  %d bytes  sha256 %s\n  proxy.asc %s, http.asc %s, mail.asc %s, %s\n",
+				res.Path, res.Bytes, res.SHA256, plural(res.Rows["proxy.asc"], "row"), plural(res.Rows["http.asc"], "row"), plural(res.Rows["mail.asc"], "row"), report.WorkbookName(p))
 		}
 	}
 	if a.jsonOut {

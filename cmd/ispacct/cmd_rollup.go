@@ -57,7 +57,7 @@ func runRollup(ctx context.Context, a *app, opts rollupOptions, args []string) e
 	if a.jsonOut {
 		return a.printJSON(res)
 	}
-	fmt.Fprintf(a.stdout, "rollup: %d table-day(s) recomputed in %.2f s\n", len(res.Recomputed), res.Seconds)
+	fmt.Fprintf(a.stdout, "rollup: %s recomputed in %.2f s\n", plural(int64(len(res.Recomputed)), "table-day"), res.Seconds)
 	for _, d := range res.Recomputed {
 		fmt.Fprintf(a.stdout, "  %s %s\n", d.Day, d.Table)
 	}

@@ -227,17 +227,16 @@ func (a *app) printRun(r jobrun.Result) {
 		return ok
 	}
 	if l := r.Landefs; l != nil {
-		fmt.Fprintf(w, "  landefs: %d LAN(s) from %s: %d added, %d updated, %d removed\n", l.LANs, l.File, l.Added, l.Updated, l.Removed)
+		fmt.Fprintf(w, "  landefs: %s from %s: %d added, %d updated, %d removed\n", plural(int64(l.LANs), "LAN"), l.File, l.Added, l.Updated, l.Removed)
 	} else {
 		skipped(jobrun.StepLandefs)
 	}
 	for _, in := range r.Ingest {
-		fmt.Fprintf(w, "  ingest %s: %d file(s) read (%d unchanged), %d lines, %d rows into %s, %d rejects, %.2f s\n",
-			in.Source, in.Files, in.Unchanged, in.Lines, in.Rows, in.Table, in.Rejects, in.Seconds)
+		fmt.Fprintf(w, "  ingest %s\n", ingestLine(in))
 	}
 	skipped(jobrun.StepIngest)
 	if r.Rollup != nil {
-		fmt.Fprintf(w, "  rollup: %d table-day(s) recomputed\n", len(r.Rollup.Recomputed))
+		fmt.Fprintf(w, "  rollup: %s recomputed\n", plural(int64(len(r.Rollup.Recomputed)), "table-day"))
 	}
 	if ar := r.Archive; ar != nil {
 		fmt.Fprintf(w, "  archive: %s  %d bytes  sha256 %s\n", ar.Path, ar.Bytes, ar.SHA256)
@@ -249,9 +248,9 @@ func (a *app) printRun(r jobrun.Result) {
 				waiting++
 			}
 		}
-		fmt.Fprintf(w, "  deliver: %d message(s) of %s sent, %d waiting", r.Deliveries, r.Period, waiting)
+		fmt.Fprintf(w, "  deliver: %s of %s sent, %d waiting", plural(int64(r.Deliveries), "message"), r.Period, waiting)
 		if other := len(d.Sent) - r.Deliveries; other > 0 {
-			fmt.Fprintf(w, "; %d earlier message(s) sent from the outbox", other)
+			fmt.Fprintf(w, "; %s sent from the outbox", plural(int64(other), "earlier message"))
 		}
 		fmt.Fprintln(w)
 	} else {
@@ -262,7 +261,7 @@ func (a *app) printRun(r jobrun.Result) {
 		for _, n := range rt.AggregateRows {
 			agg += n
 		}
-		fmt.Fprintf(w, "  retention: %d raw partition(s) and %d rejected line(s) removed, %d aggregate row(s)\n", len(rt.Partitions), rt.Rejects, agg)
+		fmt.Fprintf(w, "  retention: %s and %s removed, %s\n", plural(int64(len(rt.Partitions)), "raw partition"), plural(rt.Rejects, "rejected line"), plural(agg, "aggregate row"))
 	}
 	for _, p := range r.Partial {
 		fmt.Fprintf(w, "  left out: %s\n", p)

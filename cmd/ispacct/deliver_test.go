@@ -53,7 +53,7 @@ timeout = "5s"
 
 	pf.Stop()
 	code, out, stderr := ispacct(t, append([]string{"deliver", "--from", "2026-11-21"}, base...)...)
-	if code != exitPartial || !strings.Contains(stderr, "1 message(s) wait in the outbox") || !strings.Contains(out, "connection refused") {
+	if code != exitPartial || !strings.Contains(stderr, "1 message waits in the outbox") || !strings.Contains(out, "connection refused") {
 		t.Fatalf("server down: exit %d\n%s%s; want 3 and the message waiting", code, out, stderr)
 	}
 	t.Logf("server down:\n%s%s", out, stderr)

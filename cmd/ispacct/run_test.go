@@ -63,8 +63,8 @@ maildir = "Maildir"
 	out := cmd(0, "run", "daily", "--date", "2026-11-21")
 	t.Logf("first run:\n%s", out)
 	for _, want := range []string{"run daily 2026-11-21: ok in", "landefs: 1 LAN(s) from " + filepath.Join(dir, "vlan.config") + ": 1 added",
-		"ingest squid: 1 file(s) read (0 unchanged), 15 lines, 15 rows into proxy, 0 rejects",
-		"rollup: 2 table-day(s) recomputed", "acct-2026-11-21.zip", "deliver: 1 message(s) of 2026-11-21 sent, 0 waiting"} {
+		"ingest squid: 1 file read (0 unchanged), 15 lines, 15 rows into proxy, 0 rejects",
+		"rollup: 2 table-days recomputed", "acct-2026-11-21.zip", "deliver: 1 message of 2026-11-21 sent, 0 waiting"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run daily lacks %q", want)
 		}
@@ -73,7 +73,7 @@ maildir = "Maildir"
 		t.Fatalf("a second run must not run again:\n%s", out)
 	}
 	if out := cmd(0, "run", "daily", "--date", "2026-11-21", "--force"); !strings.Contains(out, "ok in") ||
-		!strings.Contains(out, "deliver: 0 message(s) of 2026-11-21 sent") {
+		!strings.Contains(out, "deliver: 0 messages of 2026-11-21 sent") {
 		t.Fatalf("--force runs again (the archive was delivered before):\n%s", out)
 	}
 	cmd(0, "run", "monthly", "--month", "2026-10")

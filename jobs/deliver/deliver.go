@@ -162,7 +162,10 @@ func (e *WaitingError) Error() string {
 			pending++
 		}
 	}
-	msg := fmt.Sprintf("%d message(s) wait in the outbox", len(e.Waiting))
+	msg := fmt.Sprintf("%d messages wait in the outbox", len(e.Waiting))
+	if len(e.Waiting) == 1 {
+		msg = "1 message waits in the outbox"
+	}
 	if failed > 0 {
 		msg += fmt.Sprintf(" (%d to be retried, %d refused for good: see 'ispacct outbox', then 'ispacct resend')", pending, failed)
 	} else {
