@@ -14,8 +14,8 @@ import (
 	"github.com/ispacct/ispacct/parsers"
 )
 
-// The .asc header lines (DESIGN.md): the archive's contract with other
-// people's scripts.
+// The .asc header lines (docs/DESIGN.md, "The .asc files"): the archive's
+// contract with other people's scripts.
 const (
 	ProxyHeader = "lan_name|ip_client|url|zeit|size|status|methode"
 	HTTPHeader  = "ip|url|zeit|size|datei|htuser"

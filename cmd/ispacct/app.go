@@ -18,7 +18,7 @@ import (
 	"github.com/ispacct/ispacct/schema"
 )
 
-// Exit codes, the same for every command (DESIGN.md).
+// Exit codes, the same for every command (docs/DESIGN.md, "Exit codes").
 const (
 	exitOK      = 0
 	exitFailed  = 1 // failed, nothing half-written

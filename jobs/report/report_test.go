@@ -149,8 +149,8 @@ func TestASCMatchesGoWriter(t *testing.T) {
 
 // TestASCRoundTrip: a log whose URLs hold '|', backslash, CR-like escapes,
 // invalid UTF-8 and a NUL byte loses nothing: proxy.asc has exactly 7
-// fields a line and loads back with DESIGN.md's COPY into rows equal to
-// proxy's.
+// fields a line and loads back with the COPY of docs/DESIGN.md ("The .asc
+// files") into rows equal to proxy's.
 func TestASCRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "access.log")
@@ -179,7 +179,7 @@ func TestASCRoundTrip(t *testing.T) {
 			t.Errorf("%d fields in %q", n, l)
 		}
 	}
-	// Load it back with the COPY command DESIGN.md gives.
+	// Load it back with the COPY command docs/DESIGN.md gives.
 	ascPath := filepath.Join(dir, "proxy.asc")
 	os.WriteFile(ascPath, asc, 0o644)
 	ctx := context.Background()

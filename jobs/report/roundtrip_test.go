@@ -19,8 +19,9 @@ import (
 )
 
 // TestAllASCRoundTrip: http.asc and mail.asc, like proxy.asc, load back
-// with DESIGN.md's COPY into rows equal to the table's, on data full of
-// '|', quotes, backslashes, line breaks and non-ASCII.
+// with the COPY of docs/DESIGN.md ("The .asc files") into rows equal to
+// the table's, on data full of '|', quotes, backslashes, line breaks and
+// non-ASCII.
 func TestAllASCRoundTrip(t *testing.T) {
 	db := setup(t)
 	ctx := context.Background()

@@ -1,5 +1,5 @@
--- The tables users query by name (DESIGN.md), the ingest ledger and the
--- rejects. proxy, http and mta are range-partitioned on zeit, one
+-- The tables users query by name (docs/DESIGN.md), the ingest ledger and
+-- the rejects. proxy, http and mta are range-partitioned on zeit, one
 -- partition per local day; ispacct creates partitions before rows arrive.
 -- Text is NULL when empty, never '': the .asc files write NULL as an empty
 -- field (COPY ... NULL ''), so rows load back exactly as they were; and no
