@@ -184,7 +184,7 @@ func TestExitLockedAndPartial(t *testing.T) {
 		t.Fatalf("with the lock held: exit %d, %q; want 4 naming the holder", code, stderr)
 	}
 	code, out, stderr := ispacct(t, "ingest", "--db", db.ConnString, "--format", "squid", filepath.Join(dir, "missing.log"), log)
-	if code != exitPartial || !strings.Contains(stderr, "missing.log") || !strings.Contains(out, "1 rows") {
+	if code != exitPartial || !strings.Contains(stderr, "missing.log") || !strings.Contains(out, "1 row into proxy") {
 		t.Fatalf("with a missing file: exit %d\n%s%s; want 3, the file named, the other loaded", code, out, stderr)
 	}
 }
@@ -371,7 +371,7 @@ func TestRejectsAndMaintain(t *testing.T) {
 		t.Fatalf("reject %+v", r)
 	}
 	code, out, _ = ispacct(t, append([]string{"maintain", "--dry-run"}, base...)...)
-	if code != 0 || !strings.Contains(out, "would remove 1 partition(s)") || !strings.Contains(out, "proxy_p20261120") {
+	if code != 0 || !strings.Contains(out, "would remove 1 partition of days") || !strings.Contains(out, "proxy_p20261120") {
 		t.Fatalf("maintain --dry-run: exit %d\n%s", code, out)
 	}
 	var n int

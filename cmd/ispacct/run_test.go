@@ -62,7 +62,7 @@ maildir = "Maildir"
 
 	out := cmd(0, "run", "daily", "--date", "2026-11-21")
 	t.Logf("first run:\n%s", out)
-	for _, want := range []string{"run daily 2026-11-21: ok in", "landefs: 1 LAN(s) from " + filepath.Join(dir, "vlan.config") + ": 1 added",
+	for _, want := range []string{"run daily 2026-11-21: ok in", "landefs: 1 LAN from " + filepath.Join(dir, "vlan.config") + ": 1 added",
 		"ingest squid: 1 file read (0 unchanged), 15 lines, 15 rows into proxy, 0 rejects",
 		"rollup: 2 table-days recomputed", "acct-2026-11-21.zip", "deliver: 1 message of 2026-11-21 sent, 0 waiting"} {
 		if !strings.Contains(out, want) {
