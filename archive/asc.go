@@ -27,17 +27,28 @@ const (
 const TimeLayout = "2006-01-02T15:04:05.999999-07:00"
 
 // appendField appends b escaped as PostgreSQL's COPY text format with
-// DELIMITER '|' does: backslash, '|', CR and LF get a backslash. An empty
-// field reads back as NULL (NULL ”).
+// DELIMITER '|' does (CopyAttributeOutText): backslash and '|' get a
+// backslash, and backspace, form feed, LF, CR, tab and vertical tab are
+// written \b \f \n \r \t \v. Other bytes pass as they are. An empty field
+// reads back as NULL (NULL ''). The archive's files are PostgreSQL's own
+// output, so 'ispacct parse' must write exactly this to agree with them.
 func appendField(dst, b []byte) []byte {
 	for _, c := range b {
 		switch c {
 		case '\\', '|':
 			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
 		case '\n':
 			dst = append(dst, '\\', 'n')
 		case '\r':
 			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\v':
+			dst = append(dst, '\\', 'v')
 		default:
 			dst = append(dst, c)
 		}
