@@ -39,6 +39,10 @@ type Source struct {
 	Globs []string
 }
 
+// LockName is the lock an ingest into table holds: retention waits for it
+// before it drops a day of that table.
+func LockName(table string) string { return "ingest:" + table }
+
 // Options tune a run.
 type Options struct {
 	Loc *time.Location
@@ -96,7 +100,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 	}
 	// The lock comes first: the mail state read below must be the one the
 	// last run committed, not one another run is about to replace.
-	l, err := lock.Acquire(ctx, pool, "ingest:"+string(format.Table), opt.Wait)
+	l, err := lock.Acquire(ctx, pool, LockName(string(format.Table)), opt.Wait)
 	if err != nil {
 		return nil, err
 	}

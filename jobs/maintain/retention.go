@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema"
 )
 
@@ -89,7 +91,13 @@ func PlanRetention(ctx context.Context, pool *pgxpool.Pool, r Retention, now tim
 func Apply(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *slog.Logger) error {
 	for _, name := range p.Partitions {
 		parent, _, _ := strings.Cut(name, "_p")
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// An ingest of the same table may be loading into this very day:
+		// wait for it, as ingest waits for us.
+		l, err := lock.Acquire(ctx, pool, ingest.LockName(parent), true)
+		if err != nil {
+			return fmt.Errorf("retention: drop partition %s: %w", name, err)
+		}
+		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{parent}.Sanitize()+` DETACH PARTITION `+pgx.Identifier{name}.Sanitize()); err != nil {
 				return err
 			}
@@ -100,6 +108,7 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *slog.Logger) e
 			_, err := tx.Exec(ctx, `INSERT INTO retired_days (tbl, day) VALUES ($1, to_date($2, 'YYYYMMDD')) ON CONFLICT DO NOTHING`, parent, suffix)
 			return err
 		})
+		l.Release()
 		if err != nil {
 			return fmt.Errorf("retention: drop partition %s: %w", name, err)
 		}
