@@ -30,7 +30,7 @@ const TimeLayout = "2006-01-02T15:04:05.999999-07:00"
 // DELIMITER '|' does (CopyAttributeOutText): backslash and '|' get a
 // backslash, and backspace, form feed, LF, CR, tab and vertical tab are
 // written \b \f \n \r \t \v. Other bytes pass as they are. An empty field
-// reads back as NULL (NULL ''). The archive's files are PostgreSQL's own
+// reads back as NULL (NULL ”). The archive's files are PostgreSQL's own
 // output, so 'ispacct parse' must write exactly this to agree with them.
 func appendField(dst, b []byte) []byte {
 	for _, c := range b {
