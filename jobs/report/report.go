@@ -79,17 +79,22 @@ type ascFile struct {
 
 const zeitText = `regexp_replace(to_char(zeit, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.?0+$', '') || to_char(zeit, 'TZH:TZM')`
 
+// The archive's row orders, one per table, shared by the .asc files and
+// the workbook's raw sheets so both list the rows alike.
+const (
+	proxyOrder = `ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`
+	httpOrder  = `ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`
+	mailOrder  = `ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
+		m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`
+)
+
 var ascFiles = []ascFile{
 	{"proxy.asc", archive.ProxyHeader, `SELECT lan_name, ip_client, url, ` + zeitText + `, size, status, methode
-		FROM proxy WHERE zeit >= %s AND zeit < %s
-		ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`},
+		FROM proxy WHERE zeit >= %s AND zeit < %s ` + proxyOrder},
 	{"http.asc", archive.HTTPHeader, `SELECT ip, url, ` + zeitText + `, size, datei, htuser
-		FROM http WHERE zeit >= %s AND zeit < %s
-		ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`},
+		FROM http WHERE zeit >= %s AND zeit < %s ` + httpOrder},
 	{"mail.asc", archive.MailHeader, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, ` + zeitText + `
-		FROM mta WHERE zeit >= %s AND zeit < %s
-		ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
-		         m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`},
+		FROM mta WHERE zeit >= %s AND zeit < %s ` + mailOrder},
 }
 
 // FileName is the archive's name for a period.

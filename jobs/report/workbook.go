@@ -325,21 +325,17 @@ func (q *querier) raw(wb *archive.Workbook, name string, cols []archive.Column, 
 
 func (q *querier) rawProxy(wb *archive.Workbook) error {
 	return q.raw(wb, "proxy", rawProxyCols, `SELECT lan_name, ip_client, url, zeit, size, status, methode FROM proxy
-		WHERE zeit >= $1 AND zeit < $2
-		ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`)
+		WHERE zeit >= $1 AND zeit < $2 `+proxyOrder)
 }
 
 func (q *querier) rawHTTP(wb *archive.Workbook) error {
 	return q.raw(wb, "http", rawHTTPCols, `SELECT ip, url, zeit, size, datei, htuser FROM http
-		WHERE zeit >= $1 AND zeit < $2
-		ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`)
+		WHERE zeit >= $1 AND zeit < $2 `+httpOrder)
 }
 
 func (q *querier) rawMail(wb *archive.Workbook) error {
 	return q.raw(wb, "mail", rawMailCols, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, zeit FROM mta
-		WHERE zeit >= $1 AND zeit < $2
-		ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
-		         m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`)
+		WHERE zeit >= $1 AND zeit < $2 `+mailOrder)
 }
 
 func sortedByTotal(totals map[string]int64) []string {
