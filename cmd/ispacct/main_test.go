@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
@@ -311,7 +312,7 @@ func TestRejectsAndMaintain(t *testing.T) {
 	}
 	today := time.Now().In(pgtest.Berlin).Format("2006-01-02")
 	code, out, _ := ispacct(t, append([]string{"rejects", "--from", today, "--json"}, base...)...)
-	var list []rejectRow
+	var list []ingest.Reject
 	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
 		t.Fatalf("rejects: exit %d, %v\n%s", code, err, out)
 	}

@@ -195,17 +195,26 @@ func TestIngestRejects(t *testing.T) {
 	if res.Rows != 2 || res.Rejects != 2 || res.Reasons["bad timestamp"] != 1 || res.Reasons["missing fields"] != 1 {
 		t.Fatalf("result %+v", res)
 	}
-	var line int64
-	var reason string
-	var raw []byte
-	err := db.Pool.QueryRow(context.Background(),
-		`SELECT r.line, r.reason, r.raw FROM rejects r JOIN ingest_files f ON f.id = r.file_id WHERE f.path = $1 ORDER BY r.line LIMIT 1`, path).
-		Scan(&line, &reason, &raw)
+	from, to := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	all, err := ingest.Rejects(context.Background(), db.Pool, from, to, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if line != 2 || reason != "bad timestamp" || string(raw) != "garbage \xff\x00 line" {
-		t.Fatalf("reject line %d reason %q raw %q", line, reason, raw)
+	if len(all) != 2 {
+		t.Fatalf("Rejects(limit 0) = %d rejects, want 2: %+v", len(all), all)
+	}
+	if r := all[0]; r.Path != path || r.Source != "squid" || r.Line != 2 || r.Offset != int64(len(line1)) ||
+		r.Reason != "bad timestamp" || r.Raw != "garbage \xff\x00 line" {
+		t.Fatalf("first reject %+v", r)
+	}
+	if all[1].Line != 4 || all[1].Reason != "missing fields" {
+		t.Fatalf("second reject %+v", all[1])
+	}
+	if one, err := ingest.Rejects(context.Background(), db.Pool, from, to, 1); err != nil || len(one) != 1 || one[0].Line != 2 {
+		t.Fatalf("Rejects(limit 1) = %+v, %v", one, err)
+	}
+	if none, err := ingest.Rejects(context.Background(), db.Pool, to, to.Add(time.Hour), 0); err != nil || none != nil {
+		t.Fatalf("Rejects of a later hour = %+v, %v; want nil", none, err)
 	}
 }
 
