@@ -13,9 +13,11 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 func TestMigrateTwiceIsNoop(t *testing.T) {
 	db := pgtest.New(t)
-	n, err := schema.Migrate(context.Background(), db.Pool, nopLog())
+	n, err := schema.Migrate(context.Background(), db.Pool, pgtest.Log())
 	if err != nil || n != 0 {
 		t.Fatalf("second migrate applied %d, err %v", n, err)
 	}
@@ -71,7 +73,7 @@ func TestVersionOfBareDatabase(t *testing.T) {
 func TestTimezoneIsFixed(t *testing.T) {
 	db := pgtest.New(t)
 	utc := time.UTC
-	_, err := schema.Open(context.Background(), db.ConnString, utc, nopLog())
+	_, err := schema.Open(context.Background(), db.ConnString, utc, pgtest.Log())
 	if err == nil {
 		t.Fatal("opening a Berlin database with UTC days succeeded")
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // ispacct runs the command in-process and returns its exit code and output.
 func ispacct(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
+	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
 // soffice finds LibreOffice, or skips (fails under CI).
@@ -85,13 +86,13 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 			"1795219303.000 1 10.0.2.15 TCP_HIT/200 40 GET -2+3 - HIER_NONE/- -\n"), 0o644)
 	db := setup(t, "../../fixtures/squid/access.log", extra)
 	ctx := context.Background()
-	if _, err := rollup.Run(ctx, db.Pool, time.Time{}, time.Time{}, rollup.Options{Loc: db.Loc, Log: nopLog}); err != nil {
+	if _, err := rollup.Run(ctx, db.Pool, time.Time{}, time.Time{}, rollup.Options{Loc: db.Loc, Log: pgtest.Log()}); err != nil {
 		t.Fatal(err)
 	}
 	day, _ := report.ParseDate("2026-11-21", db.Loc)
 	for _, p := range []report.Period{report.Day(day, db.Loc), report.Month(day, db.Loc)} {
 		t.Run(p.Kind, func(t *testing.T) {
-			res, err := report.Build(ctx, db.Pool, p, report.Options{Loc: db.Loc, OutDir: dir, RawSheets: true, Log: nopLog})
+			res, err := report.Build(ctx, db.Pool, p, report.Options{Loc: db.Loc, OutDir: dir, RawSheets: true, Log: pgtest.Log()})
 			if err != nil {
 				t.Fatal(err)
 			}

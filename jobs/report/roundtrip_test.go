@@ -16,6 +16,7 @@ import (
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/schema"
+	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
 // TestAllASCRoundTrip: http.asc and mail.asc, like proxy.asc, load back
@@ -45,7 +46,7 @@ func TestAllASCRoundTrip(t *testing.T) {
 		if err := os.Chtimes(src.Files[0], written, written); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ingest.Run(ctx, db.Pool, src, ingest.Options{Loc: db.Loc, Log: nopLog}); err != nil {
+		if _, err := ingest.Run(ctx, db.Pool, src, ingest.Options{Loc: db.Loc, Log: pgtest.Log()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +68,7 @@ func TestAllASCRoundTrip(t *testing.T) {
 	var total [3]int64
 	for _, day := range []string{"2026-11-01", "2026-11-21", "2026-11-22"} {
 		d, _ := report.ParseDate(day, db.Loc)
-		res, err := report.Build(ctx, db.Pool, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: dir, Log: nopLog})
+		res, err := report.Build(ctx, db.Pool, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: dir, Log: pgtest.Log()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +135,7 @@ func TestRawSheetsSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := report.Build(ctx, db.Pool, report.Day(day, db.Loc), report.Options{Loc: db.Loc, OutDir: t.TempDir(), RawSheets: true, Log: nopLog})
+	res, err := report.Build(ctx, db.Pool, report.Day(day, db.Loc), report.Options{Loc: db.Loc, OutDir: t.TempDir(), RawSheets: true, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
