@@ -146,7 +146,7 @@ func TestRawSheetsSplit(t *testing.T) {
 			t.Errorf("sheet %q has %d data rows, want %d (all: %v)", s, rows[s], n, rows)
 		}
 	}
-	t.Logf("2,500,000 rows into 3 sheets in %v, archive %d MB", time.Since(t0).Round(time.Second), res.Bytes>>20)
+	t.Logf("2,500,000 rows into 3 sheets in %v, archive %d MiB", time.Since(t0).Round(time.Second), res.Bytes>>20)
 }
 
 // sheetRows counts each sheet's data rows by streaming the sheet XML of
