@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"strconv"
 	"time"
@@ -15,6 +16,10 @@ import (
 // number of rows; written here, it does not. The library still makes the
 // sheet (an empty one, replaced on save), so the workbook's structure,
 // styles and names stay its business.
+//
+// The sheet's dimension, its used range, comes before the rows, and the
+// rows are only counted at the end: the part's start is compressed last,
+// on its own, and put in front of the rows (prependDeflate).
 type rawPart struct {
 	e     *spoolEntry
 	w     *bufio.Writer
@@ -32,15 +37,7 @@ func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, heads 
 		return nil, err
 	}
 	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: sty, loc: loc, title: title}
-	p.w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
-		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
-		`<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>` +
-		`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>` +
-		`<sheetFormatPr defaultRowHeight="15"/><cols>`)
-	for i, c := range cols {
-		fmt.Fprintf(p.w, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, c.Width)
-	}
-	p.w.WriteString(`</cols><sheetData>`)
+	p.w.WriteString(`<sheetData>`)
 	head := make([]any, len(cols))
 	for i, c := range cols {
 		head[i] = c.Title
@@ -161,6 +158,21 @@ func looksEscaped(s string) bool {
 	return true
 }
 
+// start is the part up to its rows, with the dimension of rows rows.
+func (p *rawPart) start(rows int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+"\n"+
+		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`+
+		`<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><dimension ref="%s"/>`+
+		`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>`+
+		`<sheetFormatPr defaultRowHeight="15"/><cols>`, usedRange(len(p.cols), rows))
+	for i, c := range p.cols {
+		fmt.Fprintf(&b, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, c.Width)
+	}
+	b.WriteString(`</cols>`)
+	return b.Bytes()
+}
+
 // finish closes the sheet with a filter over its rows and spools it.
 func (p *rawPart) finish() (spooled, string, error) {
 	ref := "A1:" + cellName(len(p.cols), max(p.rows, 2))
@@ -175,5 +187,9 @@ func (p *rawPart) finish() (spooled, string, error) {
 		return spooled{}, "", err
 	}
 	sp, err := p.e.close()
+	if err != nil {
+		return sp, ref, err
+	}
+	sp, err = prependDeflate(sp, p.start(p.rows))
 	return sp, ref, err
 }

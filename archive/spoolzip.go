@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"time"
@@ -207,4 +208,98 @@ func (z *spoolZip) Close() error {
 		}
 	}
 	return z.out.Close()
+}
+
+// prependDeflate puts head in front of a spooled part. A deflate stream
+// may be followed by another once it ends in a sync flush rather than a
+// final block, so head is compressed on its own and the part's compressed
+// bytes are copied after it, never decompressed: this is how a sheet's
+// start, which names the rows counted only at its end, comes first.
+func prependDeflate(sp spooled, head []byte) (spooled, error) {
+	body, err := os.Open(sp.path)
+	if err != nil {
+		return sp, err
+	}
+	defer body.Close()
+	f, err := os.CreateTemp(filepath.Dir(sp.path), "ispacct-xlsx-*")
+	if err != nil {
+		return sp, err
+	}
+	out := spooled{name: sp.name, path: f.Name()}
+	cnt := countingWriter{w: f}
+	err = func() error {
+		fw, err := flate.NewWriter(&cnt, flate.DefaultCompression)
+		if err != nil {
+			return err
+		}
+		if _, err := fw.Write(head); err != nil {
+			return err
+		}
+		if err := fw.Flush(); err != nil {
+			return err
+		}
+		if _, err := io.Copy(&cnt, body); err != nil {
+			return err
+		}
+		return f.Close()
+	}()
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return sp, err
+	}
+	os.Remove(sp.path)
+	out.crc32 = crc32Combine(crc32.ChecksumIEEE(head), sp.crc32, sp.size)
+	out.size = uint64(len(head)) + sp.size
+	out.csize = cnt.n
+	return out, nil
+}
+
+// crc32Combine is the CRC-32 (IEEE) of a followed by b, given a's CRC, b's
+// CRC and b's length: zlib's crc32_combine, which appends len zero bits to
+// a's CRC by squaring the operator for one zero bit in GF(2).
+func crc32Combine(crcA, crcB uint32, lenB uint64) uint32 {
+	if lenB == 0 {
+		return crcA
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	for n, row := 1, uint32(1); n < 32; n, row = n+1, row<<1 {
+		odd[n] = row
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four zero bits
+	for {
+		gf2Square(&even, &odd) // one zero byte, then 4, 16 …
+		if lenB&1 != 0 {
+			crcA = gf2Times(&even, crcA)
+		}
+		if lenB >>= 1; lenB == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if lenB&1 != 0 {
+			crcA = gf2Times(&odd, crcA)
+		}
+		if lenB >>= 1; lenB == 0 {
+			break
+		}
+	}
+	return crcA ^ crcB
+}
+
+func gf2Times(mat *[32]uint32, vec uint32) uint32 {
+	var sum uint32
+	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
+		if vec&1 != 0 {
+			sum ^= mat[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(square, mat *[32]uint32) {
+	for n := range 32 {
+		square[n] = gf2Times(mat, mat[n])
+	}
 }

@@ -16,7 +16,7 @@ type Kind int
 const (
 	Text    Kind = iota // a string, always text, never a formula
 	Count               // an integer with thousands separators
-	MB                  // a number of megabytes, two decimals
+	MiB                 // a number of mebibytes (1 MiB = 1,048,576 bytes), two decimals
 	Percent             // a share 0..1 shown as a percentage
 	Date                // a day
 	Time                // a date and time of day
@@ -44,8 +44,10 @@ type ChartSpec struct {
 const MaxSheetRows = excelize.TotalRows - 1
 
 // Workbook writes an XLSX workbook sheet by sheet, streaming rows, with
-// typed cells, a frozen header row with a filter, and fixed document
-// properties, so that the same data gives the same bytes.
+// typed cells, a frozen header row with a filter, each sheet's true used
+// range in its dimension (readers such as openpyxl's read-only mode trust
+// it), and fixed document properties, so that the same data gives the
+// same bytes.
 type Workbook struct {
 	f       *excelize.File
 	title   string
@@ -53,8 +55,9 @@ type Workbook struct {
 	stamp   time.Time
 	tmpDir  string
 	styles  map[Kind]int
-	header  int // header cells: bold on a tint, left for text
-	numHead int // ... and right-aligned over numbers
+	bold    map[Kind]int // the same, bold: the total row
+	header  int          // header cells: bold on a tint, left for text
+	numHead int          // ... and right-aligned over numbers
 	sheets  int
 	maxRows int                // MaxSheetRows, lowered in tests
 	replace map[string]spooled // raw sheets' parts, written ahead
@@ -64,25 +67,26 @@ type Workbook struct {
 // period's start), with times shown in loc.
 func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir string) (*Workbook, error) {
 	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
-	w := &Workbook{f: f, title: title, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, maxRows: MaxSheetRows, replace: map[string]spooled{}}
+	w := &Workbook{f: f, title: title, loc: loc, stamp: stamp, tmpDir: tmpDir, styles: map[Kind]int{}, bold: map[Kind]int{}, maxRows: MaxSheetRows, replace: map[string]spooled{}}
 	when := stamp.UTC().Format("2006-01-02T15:04:05Z")
 	if err := f.SetDocProps(&excelize.DocProperties{Title: title, Creator: "ispacct", Created: when, Modified: when}); err != nil {
 		return nil, err
 	}
 	numFmt := func(s string) *string { return &s }
-	// In a fixed order, so that style ids are the same on every run.
-	for _, st := range []struct {
+	kinds := []struct {
 		k Kind
-		s *excelize.Style
+		s excelize.Style
 	}{
-		{Text, &excelize.Style{}},
-		{Count, &excelize.Style{NumFmt: 3}}, // #,##0
-		{MB, &excelize.Style{NumFmt: 4}},    // #,##0.00
-		{Percent, &excelize.Style{CustomNumFmt: numFmt("0.0%")}},
-		{Date, &excelize.Style{CustomNumFmt: numFmt("yyyy-mm-dd")}},
-		{Time, &excelize.Style{CustomNumFmt: numFmt("yyyy-mm-dd hh:mm:ss")}},
-	} {
-		id, err := f.NewStyle(st.s)
+		{Text, excelize.Style{}},
+		{Count, excelize.Style{NumFmt: 3}}, // #,##0
+		{MiB, excelize.Style{NumFmt: 4}},   // #,##0.00
+		{Percent, excelize.Style{CustomNumFmt: numFmt("0.0%")}},
+		{Date, excelize.Style{CustomNumFmt: numFmt("yyyy-mm-dd")}},
+		{Time, excelize.Style{CustomNumFmt: numFmt("yyyy-mm-dd hh:mm:ss")}},
+	}
+	// In a fixed order, so that style ids are the same on every run.
+	for _, st := range kinds {
+		id, err := f.NewStyle(&st.s)
 		if err != nil {
 			return nil, err
 		}
@@ -93,6 +97,14 @@ func NewWorkbook(title string, stamp time.Time, loc *time.Location, tmpDir strin
 	font, err := f.GetDefaultFont()
 	if err != nil {
 		return nil, err
+	}
+	for _, st := range kinds {
+		st.s.Font = &excelize.Font{Bold: true, Family: font, Size: 11}
+		id, err := f.NewStyle(&st.s)
+		if err != nil {
+			return nil, err
+		}
+		w.bold[st.k] = id
 	}
 	head := excelize.Style{Font: &excelize.Font{Bold: true, Family: font, Size: 11}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}}
 	if w.header, err = f.NewStyle(&head); err != nil {
@@ -117,16 +129,22 @@ func (w *Workbook) newSheet(name string) error {
 
 // sheetWriter streams one sheet's rows.
 type sheetWriter struct {
-	w    *Workbook
-	name string
-	sw   *excelize.StreamWriter
-	cols []Column
-	row  int // rows written, header included
-	buf  []any
+	w     *Workbook
+	name  string
+	sw    *excelize.StreamWriter
+	cols  []Column
+	row   int // the last row written, header included
+	table int // the last row of the filterable table
+	buf   []any
 }
 
-func (w *Workbook) open(name string, cols []Column, chart *ChartSpec) (*sheetWriter, error) {
+// open starts a sheet of rows rows in all, the header included: its
+// dimension, written first, says so.
+func (w *Workbook) open(name string, cols []Column, chart *ChartSpec, rows int) (*sheetWriter, error) {
 	if err := w.newSheet(name); err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
+	if err := w.f.SetSheetDimension(name, usedRange(len(cols), rows)); err != nil {
 		return nil, fmt.Errorf("sheet %q: %w", name, err)
 	}
 	// Page set-up is in the sheet's first element, written when the
@@ -203,9 +221,15 @@ const pageFooter = "&CPage &P of &N"
 // name at the right; & starts a code there, so title's are doubled.
 func pageHeader(title string) string { return "&L" + strings.ReplaceAll(title, "&", "&&") + "&R&A" }
 
+// usedRange is the reference of a sheet's cells: cols columns, rows rows.
+func usedRange(cols, rows int) string { return "A1:" + cellName(cols, max(rows, 1)) }
+
 // add writes one row; values follow the columns' kinds: string for Text,
-// int64 for Count, float64 for MB and Percent, time.Time for Date and Time.
-func (s *sheetWriter) add(values []any) error {
+// int64 for Count, float64 for MiB and Percent, time.Time for Date and Time.
+func (s *sheetWriter) add(values []any) error { return s.put(s.row+1, values, s.w.styles) }
+
+// put writes row r in the given styles.
+func (s *sheetWriter) put(r int, values []any, styles map[Kind]int) error {
 	for i, v := range values {
 		c := s.cols[i]
 		switch c.Kind {
@@ -216,18 +240,19 @@ func (s *sheetWriter) add(values []any) error {
 				v = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
 			}
 		}
-		s.buf[i] = excelize.Cell{StyleID: s.w.styles[c.Kind], Value: v}
+		s.buf[i] = excelize.Cell{StyleID: styles[c.Kind], Value: v}
 	}
-	s.row++
+	s.row = r
 	return s.sw.SetRow(cellName(1, s.row), s.buf)
 }
 
-// close adds the filterable table over the rows and ends the sheet.
+// close adds the filterable table over the header and the rows, the total
+// left out, and ends the sheet.
 func (s *sheetWriter) close() error {
-	if s.row >= 2 {
+	if s.table >= 2 {
 		show := false
 		err := s.sw.AddTable(&excelize.Table{
-			Range:          "A1:" + cellName(len(s.cols), s.row),
+			Range:          "A1:" + cellName(len(s.cols), s.table),
 			Name:           tableName(s.name),
 			StyleName:      "TableStyleLight9",
 			ShowRowStripes: &show,
@@ -240,14 +265,26 @@ func (s *sheetWriter) close() error {
 }
 
 // Sheet writes a whole sheet from rows already in memory (aggregates),
-// with an optional chart beside it.
-func (w *Workbook) Sheet(name string, cols []Column, rows [][]any, chart *ChartSpec) error {
-	s, err := w.open(name, cols, chart)
+// with an optional total row and chart. The total stands in bold below the
+// table, a blank row between, so that sorting or filtering the table never
+// moves it among the rows it adds up.
+func (w *Workbook) Sheet(name string, cols []Column, rows [][]any, total []any, chart *ChartSpec) error {
+	n := 1 + len(rows)
+	if total != nil {
+		n += 2
+	}
+	s, err := w.open(name, cols, chart, n)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
 		if err := s.add(r); err != nil {
+			return fmt.Errorf("sheet %q: %w", name, err)
+		}
+	}
+	s.table = s.row
+	if total != nil {
+		if err := s.put(s.row+2, total, w.bold); err != nil {
 			return fmt.Errorf("sheet %q: %w", name, err)
 		}
 	}

@@ -1,8 +1,15 @@
 package archive
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"fmt"
+	"hash/crc32"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,9 +25,10 @@ func buildTestWorkbook(t *testing.T, maxRows int) []byte {
 		t.Fatal(err)
 	}
 	w.maxRows = maxRows
-	cols := []Column{{"LAN", 16, Text}, {"Requests", 12, Count}, {"MB", 12, MB}, {"Share", 10, Percent}}
+	cols := []Column{{"LAN", 16, Text}, {"Requests", 12, Count}, {"MiB", 12, MiB}, {"Share", 10, Percent}}
 	rows := [][]any{{"mueller", int64(10), 1.5, 0.75}, {"=1+1", int64(5), 0.5, 0.25}}
-	if err := w.Sheet("Summary", cols, rows, &ChartSpec{Type: excelize.Bar, Title: "MB per LAN", Cat: 0, Values: []int{2}, Rows: 2}); err != nil {
+	total := []any{"Total", int64(15), 2.0, 1.0}
+	if err := w.Sheet("Summary", cols, rows, total, &ChartSpec{Type: excelize.Bar, Title: "MiB per LAN", Cat: 0, Values: []int{2}, Rows: 2}); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := w.Raw("proxy", []Column{{"url", 40, Text}, {"zeit", 20, Time}, {"size", 12, Count}})
@@ -124,6 +132,150 @@ func TestWorkbook(t *testing.T) {
 		}
 		if want := "'" + s + "'!$1:$1"; titles[s] != want {
 			t.Errorf("%s: print titles %q, want %q", s, titles[s], want)
+		}
+	}
+}
+
+// TestWorkbookTotalOutsideTable: the total row stands below the table, a
+// blank row between, in bold, so that the table's filter and sort leave
+// it where it is.
+func TestWorkbookTotalOutsideTable(t *testing.T) {
+	f, err := excelize.OpenReader(bytes.NewReader(buildTestWorkbook(t, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tables, err := f.GetTables("Summary")
+	if err != nil || len(tables) != 1 || tables[0].Range != "A1:D3" {
+		t.Fatalf("Summary tables %+v, %v; want one over A1:D3", tables, err)
+	}
+	for cell, want := range map[string]string{"A3": "=1+1", "A4": "", "A5": "Total", "B5": "15"} {
+		if v, _ := f.GetCellValue("Summary", cell); v != want {
+			t.Errorf("Summary!%s = %q, want %q", cell, v, want)
+		}
+	}
+	for _, cell := range []string{"A5", "C5"} {
+		id, _ := f.GetCellStyle("Summary", cell)
+		if st, err := f.GetStyle(id); err != nil || st.Font == nil || !st.Font.Bold {
+			t.Errorf("Summary!%s: style %+v %v, want bold", cell, st, err)
+		}
+	}
+	if id, _ := f.GetCellStyle("Summary", "C5"); id == 0 {
+		t.Error("Summary!C5: the total's MiB has no number format")
+	} else if st, _ := f.GetStyle(id); st.NumFmt != 4 {
+		t.Errorf("Summary!C5: number format %d, want 4 (#,##0.00)", st.NumFmt)
+	}
+}
+
+// sheetXML is what TestWorkbookDimensions reads of a worksheet part.
+type sheetXML struct {
+	Dimension struct {
+		Ref string `xml:"ref,attr"`
+	} `xml:"dimension"`
+	Rows []struct {
+		R     int        `xml:"r,attr"`
+		Cells []struct{} `xml:"c"`
+	} `xml:"sheetData>row"`
+}
+
+// TestWorkbookDimensions: every sheet's dimension is its used range, rows
+// by columns, on streamed and raw sheets alike: readers that trust it
+// (openpyxl in read-only mode) see every cell.
+func TestWorkbookDimensions(t *testing.T) {
+	got := dimensions(t, buildTestWorkbook(t, 3))
+	// Summary: header, 2 rows, a blank one, the total; proxy: 8 rows at 3
+	// a sheet; mail: 1 row.
+	want := map[string]string{"sheet1.xml": "A1:D5", "sheet2.xml": "A1:C4", "sheet3.xml": "A1:C4", "sheet4.xml": "A1:C3", "sheet5.xml": "A1:A2"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("dimensions %v, want %v", got, want)
+	}
+}
+
+// dimensions reads each worksheet's dimension from an XLSX, checked
+// against the rows and cells the part holds.
+func dimensions(t *testing.T, xlsx []byte) map[string]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range zr.File {
+		name, ok := strings.CutPrefix(e.Name, "xl/worksheets/")
+		if !ok || strings.Contains(name, "/") {
+			continue
+		}
+		r, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws sheetXML
+		err = xml.NewDecoder(r).Decode(&ws)
+		r.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name, err)
+		}
+		rows, cols := 0, 0
+		for _, row := range ws.Rows {
+			rows, cols = max(rows, row.R), max(cols, len(row.Cells))
+		}
+		if used := "A1:" + cellName(cols, rows); ws.Dimension.Ref != used {
+			t.Errorf("%s: dimension %q, but its cells span %s", e.Name, ws.Dimension.Ref, used)
+		}
+		out[name] = ws.Dimension.Ref
+	}
+	return out
+}
+
+// TestWorkbookInOpenpyxl: openpyxl in read-only mode sizes each sheet by
+// its dimension alone; it sees every row and column.
+func TestWorkbookInOpenpyxl(t *testing.T) {
+	// Debian's python3-openpyxl is for Debian's python3, which another on
+	// PATH (a pyenv, say) may hide.
+	python := ""
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import openpyxl").Run() == nil {
+			python = p
+			break
+		}
+	}
+	if python == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI needs python3-openpyxl (archive/testdata/install-openpyxl.sh)")
+		}
+		t.Skip("needs python3 with openpyxl (archive/testdata/install-openpyxl.sh)")
+	}
+	path := filepath.Join(t.TempDir(), "test.xlsx")
+	if err := os.WriteFile(path, buildTestWorkbook(t, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const script = `
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1], read_only=True)
+for ws in wb.worksheets:
+    print(f"{ws.title}: {ws.max_row}x{ws.max_column}, {sum(1 for r in ws.iter_rows() if any(c.value is not None for c in r))} filled")
+`
+	out, err := exec.Command(python, "-c", script, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openpyxl: %v\n%s", err, out)
+	}
+	want := "Summary: 5x4, 4 filled\nproxy: 4x3, 4 filled\nproxy (2): 4x3, 4 filled\nproxy (3): 3x3, 3 filled\nmail: 2x1, 2 filled\n"
+	if string(out) != want {
+		t.Fatalf("openpyxl read:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestCRC32Combine: the CRC of two parts joined, from theirs, is the CRC
+// of the whole.
+func TestCRC32Combine(t *testing.T) {
+	data := make([]byte, 3000)
+	for i := range data {
+		data[i] = byte(i*7 + i/13)
+	}
+	for _, cut := range []int{0, 1, 7, 8, 255, 1024, 2999, 3000} {
+		a, b := data[:cut], data[cut:]
+		if got, want := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), uint64(len(b))), crc32.ChecksumIEEE(data); got != want {
+			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
 		}
 	}
 }

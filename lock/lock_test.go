@@ -12,6 +12,8 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 func TestHeldNamesHolder(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()

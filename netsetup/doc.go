@@ -1,5 +1,7 @@
 // Package netsetup creates the customer VLAN interfaces and their addresses
-// at boot, from vlan.config, and keeps the landefs table in step with them.
+// at boot, from vlan.config. Its plan also names the customer LANs, which
+// jobs/landefs writes to the landefs table (netsetup plans; it never
+// writes to the database).
 //
 // The work is split so that each step can be checked on its own:
 //
@@ -11,8 +13,8 @@
 //   - Apply reconciles the kernel with the plan over netlink and returns the
 //     changes it made (or, with DryRun, would make). A second run changes
 //     nothing.
-//   - SyncLandefs makes the landefs rows that came from vlan.config match the
-//     plan, in one transaction (a savepoint when given the caller's).
+//   - CustomerLANs is what jobs/landefs.Sync makes the landefs rows that
+//     came from vlan.config match.
 //
 // # What Apply manages
 //

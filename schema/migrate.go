@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -109,6 +111,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (int, er
 	return applied, nil
 }
 
+// undefinedTable is SQLSTATE 42P01: the error of a query on a table that
+// is not there, whatever language the server speaks (lc_messages).
+const undefinedTable = "42P01"
+
 // Version returns the schema version of the database and the newest this
 // binary knows.
 func Version(ctx context.Context, pool *pgxpool.Pool) (have, know int, err error) {
@@ -118,7 +124,9 @@ func Version(ctx context.Context, pool *pgxpool.Pool) (have, know int, err error
 	}
 	err = pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have)
 	if err != nil {
-		if strings.Contains(err.Error(), "does not exist") {
+		// 42P01 undefined_table: a database no migration has touched yet.
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == undefinedTable {
 			return 0, len(ms), nil
 		}
 		return 0, len(ms), fmt.Errorf("read schema version: %w", err)

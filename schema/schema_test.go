@@ -3,16 +3,21 @@ package schema_test
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/schema"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 func TestMigrateTwiceIsNoop(t *testing.T) {
 	db := pgtest.New(t)
-	n, err := schema.Migrate(context.Background(), db.Pool, nopLog())
+	n, err := schema.Migrate(context.Background(), db.Pool, pgtest.Log())
 	if err != nil || n != 0 {
 		t.Fatalf("second migrate applied %d, err %v", n, err)
 	}
@@ -22,10 +27,53 @@ func TestMigrateTwiceIsNoop(t *testing.T) {
 	}
 }
 
+// TestVersionOfBareDatabase: a database no migration has run on is at
+// version 0, told by the missing table's SQLSTATE, not its message text;
+// any other error is reported.
+func TestVersionOfBareDatabase(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	open := func(params map[string]string) *pgxpool.Pool {
+		t.Helper()
+		cfg, err := pgxpool.ParseConfig(db.ConnString)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range params {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		return pool
+	}
+	if _, err := db.Pool.Exec(ctx, `CREATE SCHEMA bare`); err != nil {
+		t.Fatal(err)
+	}
+	have, know, err := schema.Version(ctx, open(map[string]string{"search_path": "bare"}))
+	if err != nil || have != 0 || know < 1 {
+		t.Fatalf("bare database: version have %d know %d err %v, want 0, >= 1, nil", have, know, err)
+	}
+	// Any other failure is one, even if its message says "does not
+	// exist" (here of a function, SQLSTATE 42883).
+	if _, err := db.Pool.Exec(ctx, `CREATE SCHEMA broken;
+		CREATE FUNCTION broken.v() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN broken.nosuch(); END';
+		CREATE VIEW broken.schema_migrations AS SELECT broken.v() AS version`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := schema.Version(ctx, open(map[string]string{"search_path": "broken"})); err == nil {
+		t.Fatal("version of an unreadable schema_migrations: no error")
+	} else if !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("version of an unreadable schema_migrations: %v, want the function's error", err)
+	}
+}
+
 func TestTimezoneIsFixed(t *testing.T) {
 	db := pgtest.New(t)
 	utc := time.UTC
-	_, err := schema.Open(context.Background(), db.ConnString, utc, nopLog())
+	_, err := schema.Open(context.Background(), db.ConnString, utc, pgtest.Log())
 	if err == nil {
 		t.Fatal("opening a Berlin database with UTC days succeeded")
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/ispacct/ispacct/jobs/landefs"
 	"github.com/ispacct/ispacct/netsetup"
 )
 
@@ -119,7 +120,7 @@ func runNetsetup(ctx context.Context, a *app, opts netsetupOptions, args []strin
 		pool, err := a.db(ctx)
 		if err == nil {
 			var n [3]int
-			n[0], n[1], n[2], err = netsetup.SyncLandefs(ctx, pool, plan)
+			n[0], n[1], n[2], err = landefs.Sync(ctx, pool, plan)
 			if err == nil {
 				res.Landefs = &n
 				if !a.jsonOut {

@@ -4,21 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strconv"
-	"time"
 
+	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/report"
 )
-
-type rejectRow struct {
-	Path       string    `json:"path"`
-	Source     string    `json:"source"`
-	Line       int64     `json:"line"`
-	Offset     int64     `json:"offset"`
-	Reason     string    `json:"reason"`
-	Raw        string    `json:"raw"`
-	RecordedAt time.Time `json:"recorded_at"`
-}
 
 type rejectsOptions struct {
 	from, to string
@@ -51,42 +40,20 @@ func runRejects(ctx context.Context, a *app, opts rejectsOptions, args []string)
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q", args)
 	}
-	limit := opts.limit
 	f, t, err := dateRange(a, opts.from, opts.to)
 	if err != nil {
 		return err
 	}
-	if limit < 0 {
-		return usagef("--limit %d: must not be negative", limit)
+	if opts.limit < 0 {
+		return usagef("--limit %d: must not be negative", opts.limit)
 	}
 	pool, err := a.db(ctx)
 	if err != nil {
 		return err
 	}
-	sql := `SELECT f.path, f.source, r.line, r.byte_offset, r.reason, r.raw, r.recorded_at
-				FROM rejects r JOIN ingest_files f ON f.id = r.file_id
-				WHERE r.recorded_at >= $1 AND r.recorded_at < $2
-				ORDER BY r.recorded_at, f.id, r.line`
-	if limit > 0 {
-		sql += " LIMIT " + strconv.Itoa(limit)
-	}
-	rows, err := pool.Query(ctx, sql, f, report.Day(t, a.cfg.Loc).End)
+	list, err := ingest.Rejects(ctx, pool, f, report.Day(t, a.cfg.Loc).End, opts.limit)
 	if err != nil {
-		return fmt.Errorf("list rejects: %w", err)
-	}
-	defer rows.Close()
-	var list []rejectRow
-	for rows.Next() {
-		var r rejectRow
-		var raw []byte
-		if err := rows.Scan(&r.Path, &r.Source, &r.Line, &r.Offset, &r.Reason, &raw, &r.RecordedAt); err != nil {
-			return fmt.Errorf("list rejects: %w", err)
-		}
-		r.Raw = string(raw)
-		list = append(list, r)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list rejects: %w", err)
+		return err
 	}
 	if a.jsonOut {
 		return a.printJSON(list)

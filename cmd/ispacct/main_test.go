@@ -15,9 +15,12 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // ispacct runs the command in-process and returns its exit code and output.
 func ispacct(t *testing.T, args ...string) (int, string, string) {
@@ -363,7 +366,7 @@ func TestRejectsAndMaintain(t *testing.T) {
 	}
 	today := time.Now().In(pgtest.Berlin).Format("2006-01-02")
 	code, out, _ := ispacct(t, append([]string{"rejects", "--from", today, "--json"}, base...)...)
-	var list []rejectRow
+	var list []ingest.Reject
 	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 {
 		t.Fatalf("rejects: exit %d, %v\n%s", code, err, out)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +25,7 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-var nopLog = slog.New(slog.DiscardHandler)
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // env is a database holding the sample Squid log (plus one line that is
 // rejected) and delivery options pointing at test folders.
@@ -50,7 +49,7 @@ func setup(t *testing.T) *env {
 	log := filepath.Join(t.TempDir(), "access.log")
 	os.WriteFile(log, append(sample, "this is no squid line\n"...), 0o644)
 	if _, err := ingest.Run(ctx, db.Pool, ingest.Source{Name: "squid", Format: "squid", Files: []string{log}},
-		ingest.Options{Loc: db.Loc, Log: nopLog}); err != nil {
+		ingest.Options{Loc: db.Loc, Log: pgtest.Log()}); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := report.ParseDate("2026-11-21", db.Loc)
@@ -64,7 +63,7 @@ func setup(t *testing.T) *env {
 				RetryMin: 5 * time.Minute, RetryMax: time.Hour,
 			},
 			Loc: db.Loc, OutDir: filepath.Join(dir, "archive"), Outbox: filepath.Join(dir, "outbox"),
-			Host: "cpe.example.net", Log: nopLog,
+			Host: "cpe.example.net", Log: pgtest.Log(),
 		},
 	}
 }

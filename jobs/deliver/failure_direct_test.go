@@ -19,7 +19,7 @@ import (
 func TestNotifyFailureDirect(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "Maildir")
 	opt := deliver.Options{Mail: config.Mail{From: "ispacct@cpe.example.net", Maildir: md}, Loc: pgtest.Berlin,
-		Host: "cpe.example.net", Log: nopLog}
+		Host: "cpe.example.net", Log: pgtest.Log()}
 	f := deliver.Failure{Job: "run daily 2026-11-21", Err: errors.New("connect to postgres /run/x:5432/ispacct: connection refused"),
 		Command: "ispacct run daily --date 2026-11-21", At: time.Date(2026, 11, 22, 1, 30, 2, 0, pgtest.Berlin)}
 	for range 2 {

@@ -32,12 +32,12 @@ func TestIngestCancelled(t *testing.T) {
 	w.Flush()
 	f.Close()
 	src := ingest.Source{Name: "squid", Format: "squid", Files: []string{path}}
-	opt := ingest.Options{Loc: db.Loc, Log: nopLog, BatchBytes: 32 << 10}
+	opt := ingest.Options{Loc: db.Loc, Log: pgtest.Log(), BatchBytes: 32 << 10}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		for ctx.Err() == nil && count(t, db, `SELECT count(*) FROM proxy`) == 0 {
+		for ctx.Err() == nil && pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`) == 0 {
 			time.Sleep(2 * time.Millisecond)
 		}
 		cancel()
@@ -46,14 +46,14 @@ func TestIngestCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("a cancelled run returned %v (%d rows): want context.Canceled", err, res.Rows)
 	}
-	first := count(t, db, `SELECT count(*) FROM proxy`)
+	first := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`)
 	if first == 0 || first >= n {
 		t.Fatalf("the cancel did not fall into the load: %d of %d rows", first, n)
 	}
 	if _, err := ingest.Run(context.Background(), db.Pool, src, opt); err != nil {
 		t.Fatal(err)
 	}
-	if rows, sizes := count(t, db, `SELECT count(*) FROM proxy`), count(t, db, `SELECT count(DISTINCT size) FROM proxy`); rows != n || sizes != n {
+	if rows, sizes := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`), pgtest.Count(t, db.Pool, `SELECT count(DISTINCT size) FROM proxy`); rows != n || sizes != n {
 		t.Fatalf("after the cancelled run (%d rows) and a full one: %d rows, %d distinct; want %d once each", first, rows, sizes, n)
 	}
 }

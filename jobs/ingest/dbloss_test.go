@@ -30,7 +30,7 @@ func TestDatabaseLostMidRun(t *testing.T) {
 	}
 	os.Chmod(state, 0o755)
 	ctx := context.Background()
-	cluster := &schema.Cluster{StateDir: state, Log: nopLog}
+	cluster := &schema.Cluster{StateDir: state, Log: pgtest.Log()}
 	t.Cleanup(func() { cluster.Stop(ctx); os.RemoveAll(state) })
 	conn, err := cluster.Start(ctx)
 	if err != nil {
@@ -39,7 +39,7 @@ func TestDatabaseLostMidRun(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	pool, err := schema.Open(ctx, conn, pgtest.Berlin, nopLog)
+	pool, err := schema.Open(ctx, conn, pgtest.Berlin, pgtest.Log())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestDatabaseLostMidRun(t *testing.T) {
 	path := filepath.Join(dir, "access.log")
 	appendFile(t, path, s.lines(200000))
 	src := ingest.Source{Name: "squid", Format: "squid", Files: []string{path}}
-	opt := ingest.Options{Loc: pgtest.Berlin, Log: nopLog, BatchBytes: 64 << 10}
+	opt := ingest.Options{Loc: pgtest.Berlin, Log: pgtest.Log(), BatchBytes: 64 << 10}
 
 	stopped := make(chan error, 1)
 	go func() {
@@ -72,7 +72,7 @@ func TestDatabaseLostMidRun(t *testing.T) {
 	if _, err := cluster.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pool, err = schema.Open(ctx, conn, pgtest.Berlin, nopLog)
+	pool, err = schema.Open(ctx, conn, pgtest.Berlin, pgtest.Log())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,12 +37,12 @@ func TestPostfixAcrossRotationAndRuns(t *testing.T) {
 		files, _ := ingest.Expand([]string{log + "*"})
 		return ingest.Source{Name: "mail", Format: "postfix", Files: files}
 	}
-	res, err := ingest.Run(context.Background(), db.Pool, src(), ingest.Options{Loc: db.Loc, Log: nopLog})
+	res, err := ingest.Run(context.Background(), db.Pool, src(), ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 	if err != nil || res.Rows != 1 {
 		t.Fatalf("first run: %+v %v; want the local delivery only", res, err)
 	}
 	copyFile(t, "../../fixtures/postfix/split-2.log", log, time.Date(2026, 11, 22, 0, 5, 0, 0, db.Loc))
-	res, err = ingest.Run(context.Background(), db.Pool, src(), ingest.Options{Loc: db.Loc, Log: nopLog})
+	res, err = ingest.Run(context.Background(), db.Pool, src(), ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 	if err != nil || res.Rows != 1 || res.Unchanged != 1 {
 		t.Fatalf("second run: %+v %v", res, err)
 	}
@@ -89,7 +89,7 @@ func TestEveryFormatLoads(t *testing.T) {
 			f := filepath.Join(dir, filepath.Base(tt.file))
 			copyFile(t, tt.file, f, time.Date(2026, 11, 22, 12, 0, 0, 0, db.Loc))
 			res, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: tt.file, Format: tt.format, Files: []string{f}, VHost: tt.vhost},
-				ingest.Options{Loc: db.Loc, Log: nopLog})
+				ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 			if err != nil {
 				t.Fatal(err)
 			}

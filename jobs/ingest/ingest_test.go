@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +15,7 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-var nopLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func loadLANs(t *testing.T, db *pgtest.DB) {
 	t.Helper()
@@ -29,20 +27,11 @@ func loadLANs(t *testing.T, db *pgtest.DB) {
 func run(t *testing.T, db *pgtest.DB, files ...string) *ingest.Result {
 	t.Helper()
 	res, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "squid", Format: "squid", Files: files},
-		ingest.Options{Loc: db.Loc, Log: nopLog})
+		ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
-}
-
-func count(t *testing.T, db *pgtest.DB, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
 }
 
 func TestIngestSampleOnce(t *testing.T) {
@@ -59,7 +48,7 @@ func TestIngestSampleOnce(t *testing.T) {
 	if again.Rows != 0 || again.Lines != 0 || again.Unchanged != 1 {
 		t.Fatalf("second run loaded again: %+v", again)
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy`); n != 15 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`); n != 15 {
 		t.Fatalf("proxy has %d rows, want 15", n)
 	}
 	// Longest prefix wins; clients in no LAN are kept with lan_name NULL.
@@ -82,10 +71,10 @@ func TestIngestSampleOnce(t *testing.T) {
 	}
 	// Rows land in the partition of their local day.
 	// The sample starts at 23:59 Berlin time: 2 rows on the 20th, 13 on the 21st.
-	if n := count(t, db, `SELECT count(*) FROM proxy_p20261120`); n != 2 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy_p20261120`); n != 2 {
 		t.Errorf("2026-11-20 partition has %d rows, want 2", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy_p20261121`); n != 13 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy_p20261121`); n != 13 {
 		t.Errorf("2026-11-21 partition has %d rows, want 13", n)
 	}
 }
@@ -122,13 +111,13 @@ func TestIngestGrowingFile(t *testing.T) {
 	if res := run(t, db, path); res.Rows != 2 || res.Rejects != 0 {
 		t.Fatalf("second run: %+v, want exactly the 2 new lines", res)
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy`); n != 4 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`); n != 4 {
 		t.Fatalf("%d rows, want 4", n)
 	}
-	if n := count(t, db, `SELECT sum(size) FROM proxy`); n != 1000 {
+	if n := pgtest.Count(t, db.Pool, `SELECT sum(size) FROM proxy`); n != 1000 {
 		t.Fatalf("sizes add to %d, want 1000: a line was loaded twice or lost", n)
 	}
-	if n := count(t, db, `SELECT count(DISTINCT src_line) FROM proxy`); n != 4 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(DISTINCT src_line) FROM proxy`); n != 4 {
 		t.Fatalf("src_line not distinct: %d", n)
 	}
 }
@@ -164,7 +153,7 @@ func TestIngestRotation(t *testing.T) {
 	if res := run(t, db, files...); res.Rows != 1 {
 		t.Fatalf("after compress: %+v, want only line4", res)
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy`); n != 4 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`); n != 4 {
 		t.Fatalf("%d rows, want 4", n)
 	}
 }
@@ -195,17 +184,26 @@ func TestIngestRejects(t *testing.T) {
 	if res.Rows != 2 || res.Rejects != 2 || res.Reasons["bad timestamp"] != 1 || res.Reasons["missing fields"] != 1 {
 		t.Fatalf("result %+v", res)
 	}
-	var line int64
-	var reason string
-	var raw []byte
-	err := db.Pool.QueryRow(context.Background(),
-		`SELECT r.line, r.reason, r.raw FROM rejects r JOIN ingest_files f ON f.id = r.file_id WHERE f.path = $1 ORDER BY r.line LIMIT 1`, path).
-		Scan(&line, &reason, &raw)
+	from, to := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	all, err := ingest.Rejects(context.Background(), db.Pool, from, to, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if line != 2 || reason != "bad timestamp" || string(raw) != "garbage \xff\x00 line" {
-		t.Fatalf("reject line %d reason %q raw %q", line, reason, raw)
+	if len(all) != 2 {
+		t.Fatalf("Rejects(limit 0) = %d rejects, want 2: %+v", len(all), all)
+	}
+	if r := all[0]; r.Path != path || r.Source != "squid" || r.Line != 2 || r.Offset != int64(len(line1)) ||
+		r.Reason != "bad timestamp" || r.Raw != "garbage \xff\x00 line" {
+		t.Fatalf("first reject %+v", r)
+	}
+	if all[1].Line != 4 || all[1].Reason != "missing fields" {
+		t.Fatalf("second reject %+v", all[1])
+	}
+	if one, err := ingest.Rejects(context.Background(), db.Pool, from, to, 1); err != nil || len(one) != 1 || one[0].Line != 2 {
+		t.Fatalf("Rejects(limit 1) = %+v, %v", one, err)
+	}
+	if none, err := ingest.Rejects(context.Background(), db.Pool, to, to.Add(time.Hour), 0); err != nil || none != nil {
+		t.Fatalf("Rejects of a later hour = %+v, %v; want nil", none, err)
 	}
 }
 
@@ -216,7 +214,7 @@ func TestIngestClockErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "access.log")
 	appendFile(t, path, line1+"0.000 1 10.4.24.77 TCP_MISS/200 1 GET http://epoch.example/ - HIER_NONE/- -\n")
 	res, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "s", Format: "squid", Files: []string{path}},
-		ingest.Options{Loc: db.Loc, Log: nopLog, NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, db.Loc)})
+		ingest.Options{Loc: db.Loc, Log: pgtest.Log(), NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, db.Loc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +240,7 @@ func TestIngestUnreadableFile(t *testing.T) {
 	if len(res.FileErrors) != 2 || res.FileErrors[0].Path != filepath.Join(dir, "missing.log") || res.FileErrors[1].Path != trunc {
 		t.Fatalf("file errors %+v", res.FileErrors)
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy WHERE url = 'http://a.example/'`); n != 1 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy WHERE url = 'http://a.example/'`); n != 1 {
 		t.Fatal("the good file was not loaded")
 	}
 }

@@ -2,11 +2,12 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 
 	"github.com/gaissmai/bart"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/jobs/landefs"
 )
 
 // LANs assigns client addresses to customer LANs by longest-prefix match
@@ -18,21 +19,15 @@ type LANs struct {
 
 // LoadLANs reads landefs.
 func LoadLANs(ctx context.Context, pool *pgxpool.Pool) (*LANs, error) {
-	rows, err := pool.Query(ctx, `SELECT lan_name, sublan FROM landefs`)
+	defs, err := landefs.List(ctx, pool)
 	if err != nil {
-		return nil, fmt.Errorf("read landefs: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	l := &LANs{}
-	for rows.Next() {
-		var name string
-		var p netip.Prefix
-		if err := rows.Scan(&name, &p); err != nil {
-			return nil, fmt.Errorf("read landefs: %w", err)
-		}
-		l.t.Insert(p.Masked(), name)
+	for _, d := range defs {
+		l.t.Insert(d.Prefix.Masked(), d.LAN)
 	}
-	return l, rows.Err()
+	return l, nil
 }
 
 // Lookup returns the LAN of a client address, or false if it is in none.

@@ -1,6 +1,8 @@
-// Package landefs maintains the table of customer LAN prefixes by hand:
-// import from a file, list. netsetup keeps the prefixes of vlan.config in
-// step on its own; rows set here are marked 'manual' and left alone by it.
+// Package landefs owns the landefs table, the customer LAN prefixes: every
+// write and read of it is here. Prefixes come by hand (Import, marked
+// 'manual') or from the plan netsetup makes of vlan.config (Sync, marked
+// 'vlan.config'); each kind leaves the other alone. Ingest assigns clients
+// to LANs from List.
 package landefs
 
 import (
@@ -62,7 +64,7 @@ func Parse(r io.Reader, name string) ([]Def, error) {
 			return nil, fileErr("%s:%d: prefix %s already given on line %d", name, n, p, prev)
 		}
 		seen[p] = n
-		defs = append(defs, Def{LAN: f[0], Prefix: p, Origin: "manual"})
+		defs = append(defs, Def{LAN: f[0], Prefix: p, Origin: OriginManual})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -80,16 +82,16 @@ func Import(ctx context.Context, pool *pgxpool.Pool, defs []Def, replace bool) (
 			for i, d := range defs {
 				prefixes[i] = d.Prefix
 			}
-			tag, err := tx.Exec(ctx, `DELETE FROM landefs WHERE origin = 'manual' AND NOT sublan = ANY($1::cidr[])`, prefixes)
+			tag, err := tx.Exec(ctx, `DELETE FROM landefs WHERE origin = $2 AND NOT sublan = ANY($1::cidr[])`, prefixes, OriginManual)
 			if err != nil {
 				return err
 			}
 			changed += tag.RowsAffected()
 		}
 		for _, d := range defs {
-			tag, err := tx.Exec(ctx, `INSERT INTO landefs (lan_name, sublan, origin) VALUES ($1, $2, 'manual')
+			tag, err := tx.Exec(ctx, `INSERT INTO landefs (lan_name, sublan, origin) VALUES ($1, $2, $3)
 				ON CONFLICT (sublan) DO UPDATE SET lan_name = excluded.lan_name
-				WHERE landefs.lan_name IS DISTINCT FROM excluded.lan_name`, d.LAN, d.Prefix)
+				WHERE landefs.lan_name IS DISTINCT FROM excluded.lan_name`, d.LAN, d.Prefix, OriginManual)
 			if err != nil {
 				return fmt.Errorf("prefix %s: %w", d.Prefix, err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
+	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
 // soffice finds LibreOffice, or skips (fails under CI).
@@ -85,38 +86,43 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 			"1795219303.000 1 10.0.2.15 TCP_HIT/200 40 GET -2+3 - HIER_NONE/- -\n"), 0o644)
 	db := setup(t, "../../fixtures/squid/access.log", extra)
 	ctx := context.Background()
-	if _, err := rollup.Run(ctx, db.Pool, time.Time{}, time.Time{}, rollup.Options{Loc: db.Loc, Log: nopLog}); err != nil {
+	if _, err := rollup.Run(ctx, db.Pool, time.Time{}, time.Time{}, rollup.Options{Loc: db.Loc, Log: pgtest.Log()}); err != nil {
 		t.Fatal(err)
 	}
 	day, _ := report.ParseDate("2026-11-21", db.Loc)
 	for _, p := range []report.Period{report.Day(day, db.Loc), report.Month(day, db.Loc)} {
 		t.Run(p.Kind, func(t *testing.T) {
-			res, err := report.Build(ctx, db.Pool, p, report.Options{Loc: db.Loc, OutDir: dir, RawSheets: true, Log: nopLog})
+			res, err := report.Build(ctx, db.Pool, p, report.Options{Loc: db.Loc, OutDir: dir, RawSheets: true, Log: pgtest.Log()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			sheets := openInLibreOffice(t, bin, res.Path, report.WorkbookName(p))
 			sum := sheets["Summary"]
-			if len(sum) < 3 || sum[0][0] != "LAN" || sum[len(sum)-1][0] != "Total" {
+			if len(sum) < 4 || sum[0][0] != "LAN" || sum[0][2] != "MiB" || sum[0][3] != "Bytes" || sum[len(sum)-1][0] != "Total" {
 				t.Fatalf("Summary: %v", sum)
 			}
 			var req, bytes, denied int64
 			db.Pool.QueryRow(ctx, `SELECT sum(requests), sum(bytes), sum(denied_requests) FROM agg_proxy_lan WHERE day >= $1 AND day < $2`,
 				p.Start.Format("2006-01-02"), p.End.Format("2006-01-02")).Scan(&req, &bytes, &denied)
 			total := sum[len(sum)-1]
-			if int64(num(t, total[1])) != req || math.Abs(num(t, total[2])-float64(bytes)/(1<<20)) > 0.005 || int64(num(t, total[5])) != denied {
+			if int64(num(t, total[1])) != req || math.Abs(num(t, total[2])-float64(bytes)/(1<<20)) > 0.005 ||
+				int64(num(t, total[3])) != bytes || int64(num(t, total[6])) != denied {
 				t.Fatalf("Summary total %v; database: %d requests, %d bytes, %d denied", total, req, bytes, denied)
 			}
-			if !strings.HasSuffix(total[3], "%") || num(t, total[3]) != 100 {
-				t.Errorf("share of the total: %q, want a percentage of 100", total[3])
+			if !strings.HasSuffix(total[4], "%") || num(t, total[4]) != 100 {
+				t.Errorf("share of the total: %q, want a percentage of 100", total[4])
+			}
+			// The total stands apart, a blank row above it.
+			if blank := sum[len(sum)-2]; strings.Join(blank, "") != "" {
+				t.Errorf("row above the total: %v, want a blank one", blank)
 			}
 			// Every LAN row equals its aggregate, the unassigned one included.
-			for _, row := range sum[1 : len(sum)-1] {
+			for _, row := range sum[1 : len(sum)-2] {
 				var r, b int64
 				lan := row[0]
 				err := db.Pool.QueryRow(ctx, `SELECT sum(requests), sum(bytes) FROM agg_proxy_lan WHERE day >= $1 AND day < $2
 					AND coalesce(lan_name, 'unassigned') = $3`, p.Start.Format("2006-01-02"), p.End.Format("2006-01-02"), lan).Scan(&r, &b)
-				if err != nil || int64(num(t, row[1])) != r || math.Abs(num(t, row[2])-float64(b)/(1<<20)) > 0.005 {
+				if err != nil || int64(num(t, row[1])) != r || math.Abs(num(t, row[2])-float64(b)/(1<<20)) > 0.005 || int64(num(t, row[3])) != b {
 					t.Errorf("Summary row %v; database %d requests, %d bytes (%v)", row, r, b, err)
 				}
 			}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +20,7 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-var nopLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func setup(t *testing.T, logs ...string) *pgtest.DB {
 	t.Helper()
@@ -30,7 +29,7 @@ func setup(t *testing.T, logs ...string) *pgtest.DB {
 		t.Fatal(err)
 	}
 	_, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "squid", Format: "squid", Files: logs},
-		ingest.Options{Loc: db.Loc, Log: nopLog})
+		ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +42,7 @@ func build(t *testing.T, db *pgtest.DB, day string, out string) *report.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := report.Build(context.Background(), db.Pool, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: out, Log: nopLog})
+	res, err := report.Build(context.Background(), db.Pool, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: out, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/schema"
+	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
 // TestAllASCRoundTrip: http.asc and mail.asc, like proxy.asc, load back
@@ -46,7 +47,7 @@ func TestAllASCRoundTrip(t *testing.T) {
 		if err := os.Chtimes(src.Files[0], written, written); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ingest.Run(ctx, db.Pool, src, ingest.Options{Loc: db.Loc, Log: nopLog}); err != nil {
+		if _, err := ingest.Run(ctx, db.Pool, src, ingest.Options{Loc: db.Loc, Log: pgtest.Log()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,7 +69,7 @@ func TestAllASCRoundTrip(t *testing.T) {
 	var total [3]int64
 	for _, day := range []string{"2026-11-01", "2026-11-21", "2026-11-22"} {
 		d, _ := report.ParseDate(day, db.Loc)
-		res, err := report.Build(ctx, db.Pool, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: dir, Log: nopLog})
+		res, err := report.Build(ctx, db.Pool, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: dir, Log: pgtest.Log()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +136,7 @@ func TestRawSheetsSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := report.Build(ctx, db.Pool, report.Day(day, db.Loc), report.Options{Loc: db.Loc, OutDir: t.TempDir(), RawSheets: true, Log: nopLog})
+	res, err := report.Build(ctx, db.Pool, report.Day(day, db.Loc), report.Options{Loc: db.Loc, OutDir: t.TempDir(), RawSheets: true, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestRawSheetsSplit(t *testing.T) {
 			t.Errorf("sheet %q has %d data rows, want %d (all: %v)", s, rows[s], n, rows)
 		}
 	}
-	t.Logf("2,500,000 rows into 3 sheets in %v, archive %d MB", time.Since(t0).Round(time.Second), res.Bytes>>20)
+	t.Logf("2,500,000 rows into 3 sheets in %v, archive %d MiB", time.Since(t0).Round(time.Second), res.Bytes>>20)
 }
 
 // sheetRows counts each sheet's data rows by streaming the sheet XML of

@@ -16,7 +16,8 @@ import (
 	"github.com/ispacct/ispacct/archive"
 )
 
-const mb = 1 << 20
+// mib is a mebibyte: the workbook shows traffic in MiB.
+const mib = 1 << 20
 
 // Unassigned names the clients in no LAN in the workbook.
 const Unassigned = "unassigned"
@@ -105,9 +106,11 @@ func (q *querier) summary(wb *archive.Workbook) error {
 			total[i] += r[i+1].(int64)
 		}
 	}
-	out := make([][]any, 0, len(rows)+1)
+	out := make([][]any, 0, len(rows))
+	// The exact byte count stands beside the MiB, so that a bill never
+	// depends on rounding.
 	row := func(name string, req, bytes, hits, denied, clients int64) []any {
-		return []any{name, req, float64(bytes) / mb, ratio(bytes, total[1]), ratio(hits, req), denied, clients}
+		return []any{name, req, float64(bytes) / mib, bytes, ratio(bytes, total[1]), ratio(hits, req), denied, clients}
 	}
 	for _, r := range rows {
 		name := Unassigned
@@ -116,12 +119,13 @@ func (q *querier) summary(wb *archive.Workbook) error {
 		}
 		out = append(out, row(name, r[1].(int64), r[2].(int64), r[3].(int64), r[4].(int64), r[5].(int64)))
 	}
-	out = append(out, row("Total", total[0], total[1], total[2], total[3], total[4]))
 	cols := []archive.Column{{Title: "LAN", Width: 24}, {Title: "Requests", Width: 12, Kind: archive.Count},
-		{Title: "MB", Width: 12, Kind: archive.MB}, {Title: "Share of traffic", Width: 16, Kind: archive.Percent},
+		{Title: "MiB", Width: 12, Kind: archive.MiB}, {Title: "Bytes", Width: 16, Kind: archive.Count},
+		{Title: "Share of traffic", Width: 16, Kind: archive.Percent},
 		{Title: "Cache hit ratio", Width: 15, Kind: archive.Percent}, {Title: "Denied requests", Width: 16, Kind: archive.Count},
 		{Title: "Clients", Width: 10, Kind: archive.Count}}
-	return wb.Sheet("Summary", cols, out, &archive.ChartSpec{Type: excelize.Bar, Title: "MB per LAN", Cat: 0, Values: []int{2}, Rows: len(rows)})
+	return wb.Sheet("Summary", cols, out, row("Total", total[0], total[1], total[2], total[3], total[4]),
+		&archive.ChartSpec{Type: excelize.Bar, Title: "MiB per LAN", Cat: 0, Values: []int{2}, Rows: len(rows)})
 }
 
 func ratio(a, b int64) float64 {
@@ -131,7 +135,7 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// daily: LAN × day traffic in MB, LANs by traffic, with a line chart of
+// daily: LAN × day traffic in MiB, LANs by traffic, with a line chart of
 // the largest ones.
 func (q *querier) daily(wb *archive.Workbook) error {
 	rows, err := q.rows(`SELECT day, lan_name, bytes FROM agg_proxy_lan WHERE day >= $1::date AND day < $2::date`, q.lo, q.hi)
@@ -155,13 +159,13 @@ func (q *querier) daily(wb *archive.Workbook) error {
 	lans := sortedByTotal(totals)
 	cols := []archive.Column{{Title: "Day", Width: 12, Kind: archive.Date}}
 	for _, l := range lans {
-		cols = append(cols, archive.Column{Title: l, Width: max(10, float64(len(l))+2), Kind: archive.MB})
+		cols = append(cols, archive.Column{Title: l, Width: max(10, float64(len(l))+2), Kind: archive.MiB})
 	}
 	var out [][]any
 	for d := q.start; d.Before(q.end); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, d.Location()) {
 		r := []any{d}
 		for _, l := range lans {
-			r = append(r, float64(cells[d.Format("2006-01-02")][l])/mb)
+			r = append(r, float64(cells[d.Format("2006-01-02")][l])/mib)
 		}
 		out = append(out, r)
 	}
@@ -173,9 +177,9 @@ func (q *querier) daily(wb *archive.Workbook) error {
 	}
 	var chart *archive.ChartSpec
 	if len(series) > 0 {
-		chart = &archive.ChartSpec{Type: excelize.Line, Title: "MB per day", Cat: 0, Values: series, Rows: len(out)}
+		chart = &archive.ChartSpec{Type: excelize.Line, Title: "MiB per day", Cat: 0, Values: series, Rows: len(out)}
 	}
-	return wb.Sheet("Daily", cols, out, chart)
+	return wb.Sheet("Daily", cols, out, nil, chart)
 }
 
 // sites: the 25 busiest destination hosts of each LAN.
@@ -190,10 +194,10 @@ func (q *querier) sites(wb *archive.Workbook) error {
 		return fmt.Errorf("top sites: %w", err)
 	}
 	for _, r := range rows {
-		r[3] = float64(r[3].(int64)) / mb
+		r[3] = float64(r[3].(int64)) / mib
 	}
 	return wb.Sheet("Top sites", []archive.Column{{Title: "LAN", Width: 24}, {Title: "Host", Width: 40},
-		{Title: "Requests", Width: 12, Kind: archive.Count}, {Title: "MB", Width: 12, Kind: archive.MB}}, rows, nil)
+		{Title: "Requests", Width: 12, Kind: archive.Count}, {Title: "MiB", Width: 12, Kind: archive.MiB}}, rows, nil, nil)
 }
 
 func (q *querier) web(wb *archive.Workbook) error {
@@ -207,11 +211,11 @@ func (q *querier) web(wb *archive.Workbook) error {
 		return fmt.Errorf("web: %w", err)
 	}
 	for _, r := range rows {
-		r[2] = float64(r[2].(int64)) / mb
+		r[2] = float64(r[2].(int64)) / mib
 	}
 	err = wb.Sheet("Web", []archive.Column{{Title: "Virtual host", Width: 32}, {Title: "Requests", Width: 12, Kind: archive.Count},
-		{Title: "MB", Width: 12, Kind: archive.MB}, {Title: "Errors", Width: 10, Kind: archive.Count},
-		{Title: "Clients", Width: 10, Kind: archive.Count}}, rows, nil)
+		{Title: "MiB", Width: 12, Kind: archive.MiB}, {Title: "Errors", Width: 10, Kind: archive.Count},
+		{Title: "Clients", Width: 10, Kind: archive.Count}}, rows, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -221,10 +225,10 @@ func (q *querier) web(wb *archive.Workbook) error {
 		return fmt.Errorf("web users: %w", err)
 	}
 	for _, r := range users {
-		r[3] = float64(r[3].(int64)) / mb
+		r[3] = float64(r[3].(int64)) / mib
 	}
 	return wb.Sheet("Web users", []archive.Column{{Title: "Virtual host", Width: 32}, {Title: "User", Width: 20},
-		{Title: "Requests", Width: 12, Kind: archive.Count}, {Title: "MB", Width: 12, Kind: archive.MB}}, users, nil)
+		{Title: "Requests", Width: 12, Kind: archive.Count}, {Title: "MiB", Width: 12, Kind: archive.MiB}}, users, nil, nil)
 }
 
 // mailSQL pivots in and out per mailbox (or domain): sent = messages out,
@@ -241,7 +245,7 @@ GROUP BY %[1]s ORDER BY sum(bytes) DESC, %[1]s`
 
 func (q *querier) mail(wb *archive.Workbook) error {
 	cols := []archive.Column{{Title: "Sent", Width: 10, Kind: archive.Count}, {Title: "Received", Width: 10, Kind: archive.Count},
-		{Title: "MB sent", Width: 12, Kind: archive.MB}, {Title: "MB received", Width: 12, Kind: archive.MB},
+		{Title: "MiB sent", Width: 12, Kind: archive.MiB}, {Title: "MiB received", Width: 12, Kind: archive.MiB},
 		{Title: "Recipients", Width: 11, Kind: archive.Count}, {Title: "Deferred", Width: 10, Kind: archive.Count},
 		{Title: "Bounced", Width: 10, Kind: archive.Count}, {Title: "Expired", Width: 10, Kind: archive.Count}}
 	for _, s := range []struct {
@@ -257,8 +261,8 @@ func (q *querier) mail(wb *archive.Workbook) error {
 		}
 		n := len(s.head)
 		for _, r := range rows {
-			r[n+2] = float64(r[n+2].(int64)) / mb
-			r[n+3] = float64(r[n+3].(int64)) / mb
+			r[n+2] = float64(r[n+2].(int64)) / mib
+			r[n+3] = float64(r[n+3].(int64)) / mib
 			// Said in words for the reader: the null sender of bounces and
 			// notices, and a sender without a domain ("root").
 			if r[0] == "<>" {
@@ -268,7 +272,7 @@ func (q *querier) mail(wb *archive.Workbook) error {
 				r[n-1] = "(none)"
 			}
 		}
-		if err := wb.Sheet(s.sheet, append(append([]archive.Column{}, s.head...), cols...), rows, nil); err != nil {
+		if err := wb.Sheet(s.sheet, append(append([]archive.Column{}, s.head...), cols...), rows, nil, nil); err != nil {
 			return err
 		}
 	}

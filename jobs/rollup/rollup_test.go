@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -24,7 +22,7 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-var nopLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var codes = []string{"TCP_MISS/200", "TCP_HIT/200", "TCP_MEM_HIT/200", "TCP_REFRESH_UNMODIFIED/304", "TCP_REFRESH_MODIFIED/200",
 	"TCP_DENIED/403", "TCP_MISS/404", "TCP_MISS/503", "NONE_NONE/000", "TCP_TUNNEL/200", "TCP_MISS/301"}
@@ -69,7 +67,7 @@ func setup(t *testing.T) *pgtest.DB {
 func load(t *testing.T, db *pgtest.DB, files ...string) {
 	t.Helper()
 	_, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "squid", Format: "squid", Files: files},
-		ingest.Options{Loc: db.Loc, Log: nopLog})
+		ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,26 +76,17 @@ func load(t *testing.T, db *pgtest.DB, files ...string) {
 func roll(t *testing.T, db *pgtest.DB) *rollup.Result {
 	t.Helper()
 	res, err := rollup.Run(context.Background(), db.Pool, time.Time{}, time.Time{},
-		rollup.Options{Loc: db.Loc, LocalDomains: []string{"example.com"}, Log: nopLog})
+		rollup.Options{Loc: db.Loc, LocalDomains: []string{"example.com"}, Log: pgtest.Log()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-func count(t *testing.T, db *pgtest.DB, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
 // sameRows fails unless two queries return the same multiset of rows.
 func sameRows(t *testing.T, db *pgtest.DB, name, got, want string) {
 	t.Helper()
-	n := count(t, db, `SELECT count(*) FROM ((`+got+` EXCEPT ALL `+want+`) UNION ALL (`+want+` EXCEPT ALL `+got+`)) d`)
+	n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM ((`+got+` EXCEPT ALL `+want+`) UNION ALL (`+want+` EXCEPT ALL `+got+`)) d`)
 	if n != 0 {
 		rows, _ := db.Pool.Query(context.Background(), got)
 		var lines []string
@@ -119,7 +108,7 @@ func TestAggregatesEqualGroupBy(t *testing.T) {
 	if len(res.Recomputed) != 7 { // proxy: 3 days; http and mta: 2 days each
 		t.Fatalf("recomputed %v", res.Recomputed)
 	}
-	if n := count(t, db, `SELECT count(DISTINCT day) FROM agg_proxy_lan`); n != 3 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(DISTINCT day) FROM agg_proxy_lan`); n != 3 {
 		t.Fatalf("agg_proxy_lan has %d days, want 3", n)
 	}
 	// The same figures, written the plain way: local date of zeit, status
@@ -311,7 +300,7 @@ func TestRerunAndLateFile(t *testing.T) {
 		t.Fatalf("second rollup recomputed %v", res.Recomputed)
 	}
 	if _, err := rollup.Run(context.Background(), db.Pool, time.Date(2026, 10, 24, 0, 0, 0, 0, db.Loc), time.Date(2026, 10, 26, 0, 0, 0, 0, db.Loc),
-		rollup.Options{Loc: db.Loc, LocalDomains: []string{"example.com"}, Log: nopLog}); err != nil {
+		rollup.Options{Loc: db.Loc, LocalDomains: []string{"example.com"}, Log: pgtest.Log()}); err != nil {
 		t.Fatal(err)
 	}
 	if dump(t, db) != before {
@@ -347,23 +336,23 @@ func TestRetention(t *testing.T) {
 	if fmt.Sprint(plan.Partitions) != "[proxy_p20261024 proxy_p20261025]" || len(plan.AggregateRows) != 0 {
 		t.Fatalf("plan %+v", plan)
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy`); n != 3000 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy`); n != 3000 {
 		t.Fatalf("planning removed rows: %d left", n)
 	}
-	if err := maintain.Apply(ctx, db.Pool, plan, nopLog); err != nil {
+	if err := maintain.Apply(ctx, db.Pool, plan, pgtest.Log()); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM pg_class WHERE relname IN ('proxy_p20261024', 'proxy_p20261025')`); n != 0 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM pg_class WHERE relname IN ('proxy_p20261024', 'proxy_p20261025')`); n != 0 {
 		t.Fatal("partitions still there")
 	}
-	if n := count(t, db, `SELECT count(*) FROM proxy WHERE zeit < '2026-10-26 00:00+01'`); n != 0 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM proxy WHERE zeit < '2026-10-26 00:00+01'`); n != 0 {
 		t.Fatalf("%d old raw rows left", n)
 	}
 	if dump(t, db) != aggs {
 		t.Fatal("dropping raw partitions changed the aggregates")
 	}
 	if _, err := rollup.Run(ctx, db.Pool, time.Date(2026, 10, 24, 0, 0, 0, 0, db.Loc), time.Date(2026, 10, 26, 0, 0, 0, 0, db.Loc),
-		rollup.Options{Loc: db.Loc, Log: nopLog}); err != nil {
+		rollup.Options{Loc: db.Loc, Log: pgtest.Log()}); err != nil {
 		t.Fatal(err)
 	}
 	if dump(t, db) != aggs {
@@ -372,7 +361,7 @@ func TestRetention(t *testing.T) {
 	late := filepath.Join(t.TempDir(), "late.log")
 	os.WriteFile(late, []byte(fmt.Sprintf("%d.000 1 10.4.24.77 TCP_MISS/200 1 GET http://late/ - HIER_NONE/- -\n",
 		time.Date(2026, 10, 24, 12, 0, 0, 0, db.Loc).Unix())), 0o644)
-	res, err := ingest.Run(ctx, db.Pool, ingest.Source{Name: "s", Format: "squid", Files: []string{late}}, ingest.Options{Loc: db.Loc, Log: nopLog})
+	res, err := ingest.Run(ctx, db.Pool, ingest.Source{Name: "s", Format: "squid", Files: []string{late}}, ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
 	if err != nil || res.Rejects != 1 || res.Reasons["day past raw retention"] != 1 {
 		t.Fatalf("late row for a retired day: %+v %v", res, err)
 	}
@@ -381,11 +370,11 @@ func TestRetention(t *testing.T) {
 	if plan.AggregateBefore != "2026-10-25" || plan.AggregateRows["agg_proxy_lan"] == 0 {
 		t.Fatalf("aggregate plan %+v", plan)
 	}
-	maintain.Apply(ctx, db.Pool, plan, nopLog)
-	if n := count(t, db, `SELECT count(*) FROM agg_proxy_lan WHERE day < '2026-10-25'`); n != 0 {
+	maintain.Apply(ctx, db.Pool, plan, pgtest.Log())
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM agg_proxy_lan WHERE day < '2026-10-25'`); n != 0 {
 		t.Fatal("old aggregates left")
 	}
-	if n := count(t, db, `SELECT count(*) FROM agg_proxy_lan WHERE day >= '2026-10-25'`); n == 0 {
+	if n := pgtest.Count(t, db.Pool, `SELECT count(*) FROM agg_proxy_lan WHERE day >= '2026-10-25'`); n == 0 {
 		t.Fatal("newer aggregates deleted")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/jobs/landefs"
 	"github.com/ispacct/ispacct/jobs/maintain"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
@@ -74,7 +75,7 @@ func (c *chainRun) landefs(ctx context.Context) error {
 		return nil
 	}
 	r := LandefsResult{File: path, LANs: len(plan.CustomerLANs())}
-	r.Added, r.Updated, r.Removed, err = netsetup.SyncLandefs(ctx, c.deps.Pool, plan)
+	r.Added, r.Updated, r.Removed, err = landefs.Sync(ctx, c.deps.Pool, plan)
 	if err != nil {
 		return fmt.Errorf("sync landefs from %q: %w", path, err)
 	}

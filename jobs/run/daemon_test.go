@@ -24,6 +24,8 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // env is a database, a Squid log with five lines on every day from
 // 2026-10-27 to last (none later: ingest takes lines from the future
 // of the test's clock for clock errors), and a configuration reading it.

@@ -68,10 +68,14 @@ lap "initramfs built ($(du -k "$W/initrd.gz" | cut -f1) KiB)"
 #    a stock kernel. -nic none: the VM has no network, it only makes links.
 accel="-accel tcg -cpu max"
 if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then accel="-enable-kvm -cpu host"; fi
+# The console speaks to a terminal: the firmware resets it and turns off
+# line wrap (ESC c, ESC [?7l), which would act on the one make runs in.
+# Control sequences are dropped, and a lone ESC too; the text stays.
+plain() { LC_ALL=C sed -u -E 's/\x1b\[[0-?]*[ -/]*[@-~]//g; s/\x1b[@-~]//g; s/\x1b//g'; }
 rc=0
 timeout "${VLANVM_TIMEOUT:-180}" qemu-system-x86_64 $accel -m 512 -nographic -no-reboot -nic none \
   -kernel "$kimg" -initrd "$W/initrd.gz" -append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
-  tr -d '\r' | tee "$W/serial.log" || rc=$?
+  tr -d '\r' | plain | tee "$W/serial.log" || rc=$?
 lap "VM finished (rc $rc, $accel)"
 
 # QEMU exits 0 whatever the test did: judge by the marker line.

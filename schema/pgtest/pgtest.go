@@ -1,10 +1,13 @@
 // Package pgtest gives tests a real PostgreSQL database of their own.
 //
 // The server is the one ISPACCT_TEST_DATABASE_URL names (a role that may
-// CREATE DATABASE), or else a private cluster under the system's temporary
-// folder, started on first use and shared by all test processes (make test
-// stops it at the end). Each call to New creates a fresh database, applies
-// the migrations, and drops it when the test ends.
+// CREATE DATABASE), or else a private cluster, started on first use and
+// shared by all test processes. It lives in ISPACCT_TEST_STATE when set
+// (make test's .state/test; whoever set it stops it), else under the
+// system's temporary folder, where the last test process to finish stops
+// it: each package's TestMain calls Main, and New refuses to run without.
+// Each call to New creates a fresh database, applies the migrations, and
+// drops it when the test ends.
 //
 // Without PostgreSQL's server programs the tests skip, except under CI=true,
 // where they fail: CI must never pass by skipping.
@@ -16,11 +19,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,7 +48,89 @@ var (
 	serverOnce sync.Once
 	serverURL  string
 	serverErr  error
+	// inMain is set by Main; users is this process's shared lock on the
+	// cluster, held from first use until Main ends.
+	inMain bool
+	users  *os.File
 )
+
+// Main runs a package's tests and then, if this process was the last one
+// using the shared cluster under the temporary folder, stops it, so that
+// a plain go test ./... leaves no server running. Every package that
+// calls New needs it:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+func Main(m *testing.M) {
+	inMain = true
+	code := m.Run()
+	if err := release(); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// usersFile is the lock file whose shared locks count the test processes
+// using the cluster in dir. A process stops the cluster only when it can
+// turn its shared lock into an exclusive one, that is when no other holds
+// one; a process that comes meanwhile waits for its shared lock until the
+// stop is done, then starts the cluster afresh.
+func usersFile(dir string) string { return filepath.Join(dir, "users.lock") }
+
+// use takes this process's shared lock on the cluster in dir.
+func use(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(usersFile(dir), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %q: %w", f.Name(), err)
+	}
+	users = f
+	return nil
+}
+
+// release gives up this process's lock and stops the cluster if no other
+// test process holds one. A cluster in ISPACCT_TEST_STATE is left running:
+// whoever named the folder stops it (make test does, at the end).
+func release() error {
+	if users == nil {
+		return nil
+	}
+	defer users.Close()
+	if os.Getenv("ISPACCT_TEST_STATE") != "" {
+		return nil
+	}
+	if err := syscall.Flock(int(users.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return nil // another test process still uses it, and stops it when done
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := &schema.Cluster{StateDir: StateDir(), Log: Log()}
+	if err := c.Stop(ctx); err != nil {
+		return fmt.Errorf("stop the shared test cluster in %s: %w", StateDir(), err)
+	}
+	return nil
+}
+
+// Log is a logger that discards everything, for the code under test.
+func Log() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Count runs a query that returns one number, failing the test on error.
+func Count(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
 
 // StateDir is where the shared test cluster lives.
 func StateDir() string {
@@ -61,7 +146,14 @@ func server() (string, error) {
 			serverURL = u
 			return
 		}
-		c := &schema.Cluster{StateDir: StateDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if !inMain {
+			serverErr = errors.New("the package has no TestMain calling pgtest.Main(m), which stops the shared test cluster after the last test process")
+			return
+		}
+		if serverErr = use(StateDir()); serverErr != nil {
+			return
+		}
+		c := &schema.Cluster{StateDir: StateDir(), Log: Log()}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		serverURL, serverErr = c.Start(ctx)
@@ -107,7 +199,7 @@ func NewIn(t testing.TB, loc *time.Location) *DB {
 	}
 	cfg.Database = name
 	url := connString(cfg)
-	pool, err := schema.Open(ctx, url, loc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pool, err := schema.Open(ctx, url, loc, Log())
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

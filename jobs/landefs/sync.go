@@ -1,4 +1,4 @@
-package netsetup
+package landefs
 
 import (
 	"context"
@@ -6,14 +6,19 @@ import (
 	"net/netip"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ispacct/ispacct/netsetup"
 )
 
-// LandefsOrigin marks the landefs rows that netsetup owns. Rows with any
-// other origin ('manual': extra prefixes a customer was given by hand) are
-// left alone unless a planned prefix takes their place.
-const LandefsOrigin = "vlan.config"
+// The origins of landefs rows: OriginVLANConfig rows follow vlan.config
+// (Sync owns them); OriginManual rows (extra prefixes a customer was given
+// by hand) are left alone by Sync unless a planned prefix takes their place.
+const (
+	OriginVLANConfig = "vlan.config"
+	OriginManual     = "manual"
+)
 
-// SyncLandefs makes the landefs rows of origin 'vlan.config' match the
+// Sync makes the landefs rows of origin 'vlan.config' match the
 // customer LANs of the plan (every VLAN but the maintenance VLAN): it
 // upserts each planned LAN prefix with its name, taking over a manual row
 // with the same prefix, and deletes its own rows whose prefix is no longer
@@ -22,18 +27,18 @@ const LandefsOrigin = "vlan.config"
 //
 // db is a pool or a transaction: all changes are made in one transaction
 // of their own, or in a savepoint of the caller's, who then commits.
-func SyncLandefs(ctx context.Context, db interface {
+func Sync(ctx context.Context, db interface {
 	Begin(context.Context) (pgx.Tx, error)
-}, plan Plan) (added, updated, removed int, err error) {
+}, plan netsetup.Plan) (added, updated, removed int, err error) {
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		var err error
-		added, updated, removed, err = syncLandefs(ctx, tx, plan)
+		added, updated, removed, err = syncTx(ctx, tx, plan)
 		return err
 	})
 	return added, updated, removed, err
 }
 
-func syncLandefs(ctx context.Context, tx pgx.Tx, plan Plan) (added, updated, removed int, err error) {
+func syncTx(ctx context.Context, tx pgx.Tx, plan netsetup.Plan) (added, updated, removed int, err error) {
 	lans := plan.CustomerLANs()
 	names := make([]string, len(lans))
 	prefixes := make([]netip.Prefix, len(lans))
@@ -44,9 +49,9 @@ func syncLandefs(ctx context.Context, tx pgx.Tx, plan Plan) (added, updated, rem
 	tag, err := tx.Exec(ctx, `
 		DELETE FROM landefs
 		WHERE origin = $1 AND NOT sublan = ANY ($2::cidr[])`,
-		LandefsOrigin, prefixes)
+		OriginVLANConfig, prefixes)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("netsetup: delete stale landefs rows: %w", err)
+		return 0, 0, 0, fmt.Errorf("delete stale landefs rows: %w", err)
 	}
 	removed = int(tag.RowsAffected())
 
@@ -60,13 +65,13 @@ func syncLandefs(ctx context.Context, tx pgx.Tx, plan Plan) (added, updated, rem
 			SET lan_name = excluded.lan_name, origin = excluded.origin
 			WHERE (l.lan_name, l.origin) IS DISTINCT FROM (excluded.lan_name, excluded.origin)
 		RETURNING l.xmax = 0`,
-		names, prefixes, LandefsOrigin)
+		names, prefixes, OriginVLANConfig)
 	if err != nil {
-		return 0, 0, removed, fmt.Errorf("netsetup: upsert landefs rows: %w", err)
+		return 0, 0, removed, fmt.Errorf("upsert landefs rows: %w", err)
 	}
 	inserted, err := pgx.CollectRows(rows, pgx.RowTo[bool])
 	if err != nil {
-		return 0, 0, removed, fmt.Errorf("netsetup: upsert landefs rows: %w", err)
+		return 0, 0, removed, fmt.Errorf("upsert landefs rows: %w", err)
 	}
 	for _, ins := range inserted {
 		if ins {

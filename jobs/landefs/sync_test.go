@@ -1,4 +1,4 @@
-package netsetup
+package landefs
 
 import (
 	"context"
@@ -9,10 +9,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ispacct/ispacct/netsetup"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-func TestSyncLandefs(t *testing.T) {
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func TestSync(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 
@@ -22,11 +25,11 @@ func TestSyncLandefs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sync := func(p Plan) (added, updated, removed int) {
+	sync := func(p netsetup.Plan) (added, updated, removed int) {
 		t.Helper()
 		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 			var err error
-			added, updated, removed, err = SyncLandefs(ctx, tx, p)
+			added, updated, removed, err = Sync(ctx, tx, p)
 			return err
 		})
 		if err != nil {
@@ -51,9 +54,9 @@ func TestSyncLandefs(t *testing.T) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	plan := func(vlans ...VLAN) Plan {
+	plan := func(vlans ...netsetup.VLAN) netsetup.Plan {
 		t.Helper()
-		p, err := NewPlan("eth1", vlans)
+		p, err := netsetup.NewPlan("eth1", vlans)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +77,7 @@ func TestSyncLandefs(t *testing.T) {
 	exec(`INSERT INTO landefs (lan_name, sublan) VALUES
 		('weber-lab', '10.4.24.128/25'), ('extern', '192.168.7.0/24'), ('old-hand', '10.0.2.0/24')`)
 
-	p1 := plan(VLAN{ID: 1, Name: "maint"}, VLAN{ID: 2, Name: "schmidt"}, VLAN{ID: 1048, Name: "mueller"}, VLAN{ID: 4094, Name: "last"})
+	p1 := plan(netsetup.VLAN{ID: 1, Name: "maint"}, netsetup.VLAN{ID: 2, Name: "schmidt"}, netsetup.VLAN{ID: 1048, Name: "mueller"}, netsetup.VLAN{ID: 4094, Name: "last"})
 	a, u, r := sync(p1)
 	check("first sync", a, u, r, 2, 1, 0,
 		"10.0.2.0/24 schmidt vlan.config", // the plan wins over the manual row
@@ -98,7 +101,7 @@ func TestSyncLandefs(t *testing.T) {
 	)
 
 	// VLAN 4094 is gone, 1048 is renamed, 256 is new.
-	p2 := plan(VLAN{ID: 2, Name: "schmidt"}, VLAN{ID: 1048, Name: "mueller-gmbh"}, VLAN{ID: 256, Name: "bauer"})
+	p2 := plan(netsetup.VLAN{ID: 2, Name: "schmidt"}, netsetup.VLAN{ID: 1048, Name: "mueller-gmbh"}, netsetup.VLAN{ID: 256, Name: "bauer"})
 	a, u, r = sync(p2)
 	check("changed config", a, u, r, 1, 1, 1,
 		"10.0.2.0/24 schmidt vlan.config",
@@ -115,12 +118,12 @@ func TestSyncLandefs(t *testing.T) {
 	)
 }
 
-// SyncLandefs leaves committing to the caller: a rolled back transaction
+// Sync leaves committing to the caller: a rolled back transaction
 // leaves the table as it was.
-func TestSyncLandefsRollback(t *testing.T) {
+func TestSyncRollback(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	p, err := NewPlan("eth1", []VLAN{{ID: 1048, Name: "mueller"}})
+	p, err := netsetup.NewPlan("eth1", []netsetup.VLAN{{ID: 1048, Name: "mueller"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +131,8 @@ func TestSyncLandefsRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, _, _, err := SyncLandefs(ctx, tx, p); err != nil || a != 1 {
-		t.Fatalf("SyncLandefs: added %d, err %v", a, err)
+	if a, _, _, err := Sync(ctx, tx, p); err != nil || a != 1 {
+		t.Fatalf("Sync: added %d, err %v", a, err)
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,0 @@
-package schema_test
-
-import (
-	"io"
-	"log/slog"
-)
-
-func nopLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
