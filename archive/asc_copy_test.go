@@ -9,6 +9,8 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // TestAppendFieldIsCOPY: for every ASCII byte and a few UTF-8 ones, the Go
 // writer (ispacct parse) escapes a field exactly as PostgreSQL's COPY
 // text format with DELIMITER '|' does for the archive.

@@ -30,7 +30,10 @@ links no longer in the file are removed only with --prune. A missing
 parent or missing privileges fail before anything changes (exit 1).
 
 Then the customer LANs (every VLAN but 1, the maintenance VLAN) are
-written to landefs in one transaction; prefixes added by hand are kept.
+written to landefs in one transaction. Prefixes added by hand ('ispacct
+landefs import') are kept, even where vlan.config names one otherwise:
+that is listed as "kept by hand" with a warning. --dry-run lists the
+landefs rows it would add, rename and remove too.
 At boot use --no-db (the database starts later) and sync with
 --landefs-only once it runs.
 
@@ -113,33 +116,58 @@ func runNetsetup(ctx context.Context, a *app, opts netsetupOptions, args []strin
 	type result struct {
 		Plan    netsetup.Plan     `json:"plan"`
 		Changes []netsetup.Change `json:"changes"`
-		Landefs *[3]int           `json:"landefs,omitempty"` // added, updated, removed
+		// Landefs is what the sync did or, in a dry run, would do.
+		Landefs *landefs.Synced `json:"landefs,omitempty"`
+	}
+	if changes == nil {
+		changes = []netsetup.Change{}
 	}
 	res := result{Plan: plan, Changes: changes}
-	if !noDB && !dryRun {
+	if !noDB {
 		pool, err := a.db(ctx)
 		if err == nil {
-			var n [3]int
-			n[0], n[1], n[2], err = landefs.Sync(ctx, pool, plan)
-			if err == nil {
-				res.Landefs = &n
-				if !a.jsonOut {
-					fmt.Fprintf(a.stdout, "landefs: %d added, %d updated, %d removed\n", n[0], n[1], n[2])
-				}
-			}
+			res.Landefs, err = landefs.Sync(ctx, pool, plan, dryRun)
 		}
 		if err != nil {
 			if a.jsonOut {
 				a.printJSON(res)
 			}
 			if lansOnly {
-				return fmt.Errorf("sync landefs: %w", err)
+				return err
+			}
+			if dryRun {
+				return &partialError{fmt.Sprintf("landefs changes not listed: %v", err)}
 			}
 			return &partialError{fmt.Sprintf("interfaces set up, but landefs not synced (run 'ispacct netsetup --landefs-only' when the database is up): %v", err)}
+		}
+		if !a.jsonOut {
+			printLandefs(a, res.Landefs, dryRun)
+		}
+		for _, c := range res.Landefs.Changes {
+			if c.Kind == landefs.ChangeKept {
+				a.log.Warn("landefs: a prefix added by hand is kept against vlan.config", "prefix", c.Prefix, "lan", c.LAN, "vlan_config_name", c.Was)
+			}
 		}
 	}
 	if a.jsonOut {
 		return a.printJSON(res)
 	}
 	return nil
+}
+
+// printLandefs lists the landefs rows a sync added, renamed, removed or
+// kept by hand against vlan.config, and counts them.
+func printLandefs(a *app, s *landefs.Synced, dryRun bool) {
+	verb := ""
+	if dryRun {
+		verb = "would "
+	}
+	for _, c := range s.Changes {
+		fmt.Fprintf(a.stdout, "landefs: %s%s\n", verb, c)
+	}
+	counts := "landefs: %d added, %d renamed, %d removed, %d kept by hand\n"
+	if dryRun {
+		counts = "landefs: %d to add, %d to rename, %d to remove, %d kept by hand\n"
+	}
+	fmt.Fprintf(a.stdout, counts, s.Count(landefs.ChangeAdd), s.Count(landefs.ChangeRename), s.Count(landefs.ChangeRemove), s.Count(landefs.ChangeKept))
 }

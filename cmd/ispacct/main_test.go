@@ -228,6 +228,37 @@ func TestNetsetupThenIngest(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "weber-lab") || !strings.Contains(out, "vlan2") {
 		t.Fatalf("landefs after netsetup:\n%s", out)
 	}
+	// A rename pending in vlan.config: both dry runs list the row they
+	// would rename, and change nothing.
+	os.WriteFile(vc, []byte("1 maint\n1048 mueller\n2 schmidt\n"), 0o644)
+	for _, args := range [][]string{{"--landefs-only", "--dry-run"}, {"--dry-run", "--parent", "eth0"}} {
+		code, out, stderr = ispacct(t, append(append([]string{"netsetup"}, args...), "--vlan-config", vc, "--db", db.ConnString)...)
+		if args[0] == "--dry-run" && strings.Contains(stderr, "not found") {
+			continue // no eth0 on this host: the interface part of the preview can't be had
+		}
+		if code != 0 || !strings.Contains(out, "landefs: would rename 10.0.2.0/24: vlan2 -> schmidt") {
+			t.Fatalf("netsetup %v: exit %d\n%s%s", args, code, out, stderr)
+		}
+	}
+	code, out, _ = ispacct(t, "netsetup", "--landefs-only", "--dry-run", "--json", "--vlan-config", vc, "--db", db.ConnString)
+	if code != 0 || !strings.Contains(out, `"changes": []`) || !strings.Contains(out, `"kind": "rename"`) {
+		t.Fatalf("netsetup --landefs-only --dry-run --json: exit %d\n%s", code, out)
+	}
+	// A VLAN's prefix imported by hand under another name stays as the
+	// administrator named it; netsetup says so instead of taking it over.
+	os.WriteFile(manual, []byte("weber-lab 10.0.5.128/25\nkunde-a 10.4.24.0/24\n"), 0o644)
+	if code, out, stderr := ispacct(t, "landefs", "import", manual, "--db", db.ConnString); code != 0 {
+		t.Fatalf("landefs import: %d %s%s", code, out, stderr)
+	}
+	code, out, stderr = ispacct(t, "netsetup", "--landefs-only", "--vlan-config", vc, "--db", db.ConnString)
+	if code != 0 || !strings.Contains(out, "keep 10.4.24.0/24 as kunde-a (added by hand; vlan.config names it mueller") ||
+		!strings.Contains(stderr, "kept against vlan.config") {
+		t.Fatalf("netsetup after a manual import: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = ispacct(t, "landefs", "list", "--db", db.ConnString)
+	if !regexp.MustCompile(`kunde-a\s+10\.4\.24\.0/24\s+manual`).MatchString(out) {
+		t.Fatalf("the manual row was taken over:\n%s", out)
+	}
 	// A bad vlan.config names the line and exits 2.
 	os.WriteFile(vc, []byte("1048 a\n5000 b\n"), 0o644)
 	code, _, stderr = ispacct(t, "netsetup", "--landefs-only", "--vlan-config", vc, "--db", db.ConnString)

@@ -53,7 +53,14 @@ func TestDatabaseLostMidRun(t *testing.T) {
 
 	stopped := make(chan error, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		// Stop once the first batch is in, however busy the machine: a
+		// fixed delay could stop it before any commit.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			var n int64
+			if pool.QueryRow(ctx, `SELECT count(*) FROM proxy`).Scan(&n); n > 0 {
+				break
+			}
+		}
 		stopped <- cluster.Stop(ctx)
 	}()
 	res, err := ingest.Run(ctx, pool, src, opt)

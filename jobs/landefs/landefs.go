@@ -73,8 +73,10 @@ func Parse(r io.Reader, name string) ([]Def, error) {
 }
 
 // Import writes defs into landefs in one transaction: a prefix already
-// there takes the new LAN name. With replace, manual prefixes not in defs
-// are removed; prefixes netsetup manages are never touched here.
+// there takes the new LAN name and becomes manual, so the administrator's
+// word stands against vlan.config too (Sync keeps manual rows and warns).
+// With replace, manual prefixes not in defs are removed; the next Sync
+// then gives a VLAN's prefix back to vlan.config.
 func Import(ctx context.Context, pool *pgxpool.Pool, defs []Def, replace bool) (changed int64, err error) {
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if replace {
@@ -90,8 +92,8 @@ func Import(ctx context.Context, pool *pgxpool.Pool, defs []Def, replace bool) (
 		}
 		for _, d := range defs {
 			tag, err := tx.Exec(ctx, `INSERT INTO landefs (lan_name, sublan, origin) VALUES ($1, $2, $3)
-				ON CONFLICT (sublan) DO UPDATE SET lan_name = excluded.lan_name
-				WHERE landefs.lan_name IS DISTINCT FROM excluded.lan_name`, d.LAN, d.Prefix, OriginManual)
+				ON CONFLICT (sublan) DO UPDATE SET lan_name = excluded.lan_name, origin = excluded.origin
+				WHERE (landefs.lan_name, landefs.origin) IS DISTINCT FROM (excluded.lan_name, excluded.origin)`, d.LAN, d.Prefix, OriginManual)
 			if err != nil {
 				return fmt.Errorf("prefix %s: %w", d.Prefix, err)
 			}

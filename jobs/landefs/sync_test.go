@@ -19,23 +19,12 @@ func TestSync(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 
+	var lastKept []string
 	exec := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := db.Pool.Exec(ctx, sql, args...); err != nil {
 			t.Fatal(err)
 		}
-	}
-	sync := func(p netsetup.Plan) (added, updated, removed int) {
-		t.Helper()
-		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-			var err error
-			added, updated, removed, err = Sync(ctx, tx, p)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return added, updated, removed
 	}
 	table := func() string {
 		t.Helper()
@@ -53,6 +42,37 @@ func TestSync(t *testing.T) {
 			t.Fatal(err)
 		}
 		return strings.Join(lines, "\n")
+	}
+	sync := func(p netsetup.Plan) (added, updated, removed int) {
+		t.Helper()
+		// A dry run first: it must list the same changes and write none.
+		before := table()
+		dry, err := Sync(ctx, db.Pool, p, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := table(); after != before {
+			t.Fatalf("a dry run changed landefs:\n%s\nwas:\n%s", after, before)
+		}
+		var s *Synced
+		err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+			var err error
+			s, err = Sync(ctx, tx, p, false)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(dry.Changes) != fmt.Sprint(s.Changes) {
+			t.Fatalf("the dry run listed %v, the sync did %v", dry.Changes, s.Changes)
+		}
+		lastKept = nil
+		for _, c := range s.Changes {
+			if c.Kind == ChangeKept {
+				lastKept = append(lastKept, c.String())
+			}
+		}
+		return s.Count(ChangeAdd), s.Count(ChangeRename), s.Count(ChangeRemove)
 	}
 	plan := func(vlans ...netsetup.VLAN) netsetup.Plan {
 		t.Helper()
@@ -73,19 +93,23 @@ func TestSync(t *testing.T) {
 	}
 
 	// Prefixes given by hand: one inside a customer's VLAN LAN (a split
-	// LAN), one elsewhere, and one that vlan.config will claim.
+	// LAN), one elsewhere, and one that vlan.config names otherwise: the
+	// administrator's word stands, with a warning.
 	exec(`INSERT INTO landefs (lan_name, sublan) VALUES
 		('weber-lab', '10.4.24.128/25'), ('extern', '192.168.7.0/24'), ('old-hand', '10.0.2.0/24')`)
 
 	p1 := plan(netsetup.VLAN{ID: 1, Name: "maint"}, netsetup.VLAN{ID: 2, Name: "schmidt"}, netsetup.VLAN{ID: 1048, Name: "mueller"}, netsetup.VLAN{ID: 4094, Name: "last"})
 	a, u, r := sync(p1)
-	check("first sync", a, u, r, 2, 1, 0,
-		"10.0.2.0/24 schmidt vlan.config", // the plan wins over the manual row
+	check("first sync", a, u, r, 2, 0, 0,
+		"10.0.2.0/24 old-hand manual", // the manual row is kept
 		"10.4.24.0/24 mueller vlan.config",
 		"10.4.24.128/25 weber-lab manual",
 		"10.15.254.0/24 last vlan.config",
 		"192.168.7.0/24 extern manual",
 	)
+	if fmt.Sprint(lastKept) != "[keep 10.0.2.0/24 as old-hand (added by hand; vlan.config names it schmidt: remove the manual row to follow vlan.config)]" {
+		t.Errorf("kept: %q", lastKept)
+	}
 	var n int
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM landefs WHERE sublan = '10.0.1.0/24'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("maintenance vlan in landefs: count %d, err %v", n, err)
@@ -93,7 +117,7 @@ func TestSync(t *testing.T) {
 
 	a, u, r = sync(p1)
 	check("second sync changes nothing", a, u, r, 0, 0, 0,
-		"10.0.2.0/24 schmidt vlan.config",
+		"10.0.2.0/24 old-hand manual",
 		"10.4.24.0/24 mueller vlan.config",
 		"10.4.24.128/25 weber-lab manual",
 		"10.15.254.0/24 last vlan.config",
@@ -104,7 +128,7 @@ func TestSync(t *testing.T) {
 	p2 := plan(netsetup.VLAN{ID: 2, Name: "schmidt"}, netsetup.VLAN{ID: 1048, Name: "mueller-gmbh"}, netsetup.VLAN{ID: 256, Name: "bauer"})
 	a, u, r = sync(p2)
 	check("changed config", a, u, r, 1, 1, 1,
-		"10.0.2.0/24 schmidt vlan.config",
+		"10.0.2.0/24 old-hand manual",
 		"10.1.0.0/24 bauer vlan.config",
 		"10.4.24.0/24 mueller-gmbh vlan.config",
 		"10.4.24.128/25 weber-lab manual",
@@ -112,7 +136,8 @@ func TestSync(t *testing.T) {
 	)
 
 	a, u, r = sync(plan())
-	check("empty config", a, u, r, 0, 0, 3,
+	check("empty config", a, u, r, 0, 0, 2,
+		"10.0.2.0/24 old-hand manual",
 		"10.4.24.128/25 weber-lab manual",
 		"192.168.7.0/24 extern manual",
 	)
@@ -131,8 +156,8 @@ func TestSyncRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, _, _, err := Sync(ctx, tx, p); err != nil || a != 1 {
-		t.Fatalf("Sync: added %d, err %v", a, err)
+	if s, err := Sync(ctx, tx, p, false); err != nil || s.Count(ChangeAdd) != 1 {
+		t.Fatalf("Sync: %+v, err %v", s, err)
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)

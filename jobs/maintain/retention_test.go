@@ -15,6 +15,8 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // TestApplyWaitsForIngest: retention does not drop a day of a table
 // while an ingest of that table holds its lock (it may be loading into
 // that very day); it drops it once the ingest is done.

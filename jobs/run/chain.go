@@ -75,9 +75,16 @@ func (c *chainRun) landefs(ctx context.Context) error {
 		return nil
 	}
 	r := LandefsResult{File: path, LANs: len(plan.CustomerLANs())}
-	r.Added, r.Updated, r.Removed, err = landefs.Sync(ctx, c.deps.Pool, plan)
+	synced, err := landefs.Sync(ctx, c.deps.Pool, plan, false)
 	if err != nil {
-		return fmt.Errorf("sync landefs from %q: %w", path, err)
+		return fmt.Errorf("from %q: %w", path, err)
+	}
+	r.Added, r.Updated, r.Removed = synced.Count(landefs.ChangeAdd), synced.Count(landefs.ChangeRename), synced.Count(landefs.ChangeRemove)
+	for _, ch := range synced.Changes {
+		if ch.Kind == landefs.ChangeKept {
+			r.Kept = append(r.Kept, ch)
+			c.log.Warn("landefs: a prefix added by hand is kept against vlan.config", "prefix", ch.Prefix, "lan", ch.LAN, "vlan_config_name", ch.Was)
+		}
 	}
 	c.res.Landefs = &r
 	c.log.Info("landefs synced", "file", path, "lans", r.LANs, "added", r.Added, "updated", r.Updated, "removed", r.Removed)

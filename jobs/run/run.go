@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ispacct/ispacct/jobs/landefs"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/config"
@@ -140,6 +142,8 @@ type LandefsResult struct {
 	Added   int    `json:"added"`
 	Updated int    `json:"updated"`
 	Removed int    `json:"removed"`
+	// Kept are prefixes added by hand that vlan.config names otherwise.
+	Kept []landefs.Change `json:"kept,omitempty"`
 }
 
 // Daily runs the daily chain for a day.
