@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
 // TestChainArchiveIsReports: the archive 'ispacct run' (and so the
@@ -15,31 +12,13 @@ import (
 // report' writes for it, raw sheets and monthly .asc files included: both
 // take their options from the one report.FromConfig.
 func TestChainArchiveIsReports(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
-	fixtures, _ := filepath.Abs(filepath.Join(origWD, "../../fixtures"))
+	dir, db := withDB(t)
 	cfg := filepath.Join(dir, "ispacct.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`[ingest]
-max_age_days = 100000
-[[source]]
-name = "squid"
-format = "squid"
-paths = [%q]
-[[source]]
-name = "web"
-format = "apache-vhost"
-paths = [%q]
-[[source]]
-name = "mail"
-format = "postfix"
-paths = [%q]
-[report]
-out_dir = "out"
-raw_sheets = true
-monthly_raw_asc = true
-`, filepath.Join(fixtures, "squid", "access.log"), filepath.Join(fixtures, "apache", "sample.log"),
-		filepath.Join(fixtures, "postfix", "sample.log"))), 0o644)
+	os.WriteFile(cfg, []byte(anyAge+
+		source("squid", "squid", filepath.Join(fixturesDir, "squid", "access.log"))+
+		source("web", "apache-vhost", filepath.Join(fixturesDir, "apache", "sample.log"))+
+		source("mail", "postfix", filepath.Join(fixturesDir, "postfix", "sample.log"))+
+		"[report]\nout_dir = \"out\"\nraw_sheets = true\nmonthly_raw_asc = true\n"), 0o644)
 	base := []string{"--config", cfg, "--db", db.ConnString}
 	cmd := func(args ...string) {
 		t.Helper()

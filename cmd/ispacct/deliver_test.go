@@ -24,15 +24,9 @@ func TestDeliverCommands(t *testing.T) {
 	db := pgtest.New(t)
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{})
 	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
-	sample, _ := filepath.Abs(filepath.Join(origWD, "../../fixtures"))
+	sample := fixturesDir
 	cfg := filepath.Join(dir, "ispacct.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`[ingest]
-max_age_days = 100000
-[[source]]
-name = "squid"
-format = "squid"
-paths = ["%s/squid/access.log*"]
-[report]
+	os.WriteFile(cfg, []byte(anyAge+source("squid", "squid", sample+"/squid/access.log*")+fmt.Sprintf(`[report]
 out_dir = "out"
 [mail]
 to = ["%s"]
@@ -43,7 +37,7 @@ host = "127.0.0.1"
 port = %d
 security = "none"
 timeout = "5s"
-`, sample, mailtest.Admin, pf.Port)), 0o644)
+`, mailtest.Admin, pf.Port)), 0o644)
 	base := []string{"--config", cfg, "--db", db.ConnString}
 	for _, s := range [][]string{{"landefs", "import", sample + "/landefs.txt"}, {"ingest"}} {
 		if code, out, stderr := ispacct(t, append(s, base...)...); code != 0 {

@@ -30,6 +30,28 @@ func ispacct(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// fixturesDir is the checkout's fixtures/ folder.
+var fixturesDir, _ = filepath.Abs("../../fixtures")
+
+// withDB starts a test that runs commands against a database of its own:
+// an isolated working folder, the database, days in Berlin time.
+func withDB(t *testing.T) (string, *pgtest.DB) {
+	t.Helper()
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	return dir, db
+}
+
+// anyAge lets ingest take the sample logs of November 2026 whenever the
+// tests run.
+const anyAge = "[ingest]\nmax_age_days = 100000\n"
+
+// source is a [[source]] table of the configuration.
+func source(name, format, paths string) string {
+	return fmt.Sprintf("[[source]]\nname = %q\nformat = %q\npaths = [%q]\n", name, format, paths)
+}
+
 // isolate clears the environment that selects a database or config.
 func isolate(t *testing.T) string {
 	dir := t.TempDir()
@@ -125,10 +147,8 @@ func TestDBStatusTarget(t *testing.T) {
 // TestRunTwice is make run as a test: the sample in, archives out, and a
 // second run changes neither the rows nor the archives' sha256.
 func TestRunTwice(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
-	sample, _ := filepath.Abs(filepath.Join(origWD, "../../fixtures"))
+	dir, db := withDB(t)
+	sample := fixturesDir
 	cfg := filepath.Join(dir, "ispacct.toml")
 	os.WriteFile(cfg, []byte(`[ingest]
 max_age_days = 100000
@@ -171,9 +191,7 @@ out_dir = "out"
 }
 
 func TestExitLockedAndPartial(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	dir, db := withDB(t)
 	log := filepath.Join(dir, "access.log")
 	os.WriteFile(log, []byte("1795215541.000 1 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -\n"), 0o644)
 
@@ -198,9 +216,7 @@ var origWD, _ = os.Getwd()
 // from 10.4.24.77 is loaded with the LAN name of VLAN 1048; the
 // maintenance VLAN is no customer LAN, and a prefix set by hand stays.
 func TestNetsetupThenIngest(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	dir, db := withDB(t)
 	vc := filepath.Join(dir, "vlan.config")
 	os.WriteFile(vc, []byte("# test LANs\n1 maint\n1048 mueller\n2\n"), 0o644)
 	manual := filepath.Join(dir, "manual.txt")
@@ -271,9 +287,7 @@ func TestNetsetupThenIngest(t *testing.T) {
 // rest are counted), the range's aggregates and archives are rebuilt, and
 // a second backfill changes nothing.
 func TestBackfill(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	dir, db := withDB(t)
 	var b strings.Builder
 	for day := 24; day <= 26; day++ {
 		for h := 0; h < 24; h += 6 {
@@ -330,9 +344,7 @@ func TestBackfill(t *testing.T) {
 // any row is written with a warning, and --out does not create a
 // missing parent folder.
 func TestReportRefusals(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	dir, db := withDB(t)
 	base := []string{"--db", db.ConnString}
 	if code, _, stderr := ispacct(t, append([]string{"report", "--from", "2099-01-01"}, base...)...); code != exitUsage ||
 		!strings.Contains(stderr, "2099-01-01 has not begun yet") {
@@ -384,9 +396,7 @@ func TestParse(t *testing.T) {
 // raw text; the retention dry run says what it would remove and removes
 // nothing.
 func TestRejectsAndMaintain(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	dir, db := withDB(t)
 	log := filepath.Join(dir, "access.log")
 	os.WriteFile(log, []byte("1795215541.000 1 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -\nnot a squid line\n"), 0o644)
 	cfg := filepath.Join(dir, "ispacct.toml")

@@ -20,36 +20,27 @@ import (
 	"github.com/ispacct/ispacct/config"
 	jobrun "github.com/ispacct/ispacct/jobs/run"
 	"github.com/ispacct/ispacct/lock"
-	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
 // TestRunCommands: 'ispacct run' runs the chain once per period (again
 // only with --force), says what each step did, exits 3 when a file could
 // not be read and 4 while another chain runs; 'ispacct status' lists it.
 func TestRunCommands(t *testing.T) {
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
-	sample, _ := filepath.Abs(filepath.Join(origWD, "../../fixtures"))
+	dir, db := withDB(t)
+	sample := fixturesDir
 	logs := filepath.Join(dir, "logs")
 	os.MkdirAll(logs, 0o755)
 	b, _ := os.ReadFile(filepath.Join(sample, "squid", "access.log"))
 	os.WriteFile(filepath.Join(logs, "access.log"), b, 0o644)
 	os.WriteFile(filepath.Join(dir, "vlan.config"), []byte("1 maint\n1048 mueller\n"), 0o644)
 	cfg := filepath.Join(dir, "ispacct.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`[ingest]
-max_age_days = 100000
-[[source]]
-name = "squid"
-format = "squid"
-paths = [%q]
-[netsetup]
+	os.WriteFile(cfg, []byte(anyAge+source("squid", "squid", filepath.Join(logs, "access.log*"))+`[netsetup]
 vlan_config = "vlan.config"
 [report]
 out_dir = "out"
 [mail]
 maildir = "Maildir"
-`, filepath.Join(logs, "access.log*"))), 0o644)
+`), 0o644)
 	base := []string{"--config", cfg, "--db", db.ConnString}
 	cmd := func(want int, args ...string) string {
 		t.Helper()
@@ -158,9 +149,7 @@ func TestDaemonStopDuringIngest(t *testing.T) {
 		t.Skip("builds the binary and ingests a big log")
 	}
 	bin := buildBinary(t) // before isolate leaves the module
-	dir := isolate(t)
-	db := pgtest.New(t)
-	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	dir, db := withDB(t)
 
 	const n = 600000
 	f, err := os.Create(filepath.Join(dir, "access.log"))

@@ -17,7 +17,7 @@ import (
 func TestSampleMatchesREADME(t *testing.T) {
 	dir := isolate(t)
 	db := pgtest.New(t)
-	fixtures, _ := filepath.Abs(filepath.Join(origWD, "../../fixtures"))
+	fixtures := fixturesDir
 	// As the Makefile's RUNFLAGS: warnings only, so the terminal shows
 	// just what the README shows.
 	base := []string{"--config", filepath.Join(fixtures, "sample.toml"), "--db", db.ConnString, "--log-level", "warn"}
