@@ -304,8 +304,13 @@ func (c *Config) validate() error {
 			return c.fail(key+".name", s.Name, "used by two sources")
 		}
 		names[s.Name] = true
-		if _, ok := parsers.LookupFormat(s.Format); !ok {
+		f, ok := parsers.LookupFormat(s.Format)
+		if !ok {
 			return c.fail(key+".format", s.Format, "unknown format (known: "+strings.Join(FormatNames(), ", ")+")")
+		}
+		if f.NeedsVHost() && s.VHost == "" {
+			return c.fail(key+".vhost", "", "missing: format "+s.Format+" does not name the virtual host in its lines; "+
+				"set vhost = \"www.example.org\" (the site these files log), or use apache-vhost for vhost_combined logs")
 		}
 		if len(s.Paths) == 0 {
 			return c.fail(key+".paths", "", "missing: name at least one file or glob")
