@@ -76,8 +76,8 @@ func TestEveryFormatLoads(t *testing.T) {
 	}{
 		{"squid-common", "../../fixtures/squid-common/access.log", "", "proxy"},
 		{"squid-combined", "../../fixtures/squid-combined/access.log", "", "proxy"},
-		{"apache-common", "../../fixtures/apache/common.log", "", "http"},
-		{"apache-combined", "../../fixtures/apache/combined.log", "", "http"},
+		{"apache-common", "../../fixtures/apache/common.log", "www.kunde.example", "http"},
+		{"apache-combined", "../../fixtures/apache/combined.log", "www.kunde.example", "http"},
 		{"apache-vhost", "../../fixtures/apache/vhost_combined.log", "", "http"},
 		{"apache-combined", "../../fixtures/apache/www.kunde.example-access.log", "www.kunde.example", "http"},
 		{"postfix", "../../fixtures/postfix/postfix.log", "", "mta"},
