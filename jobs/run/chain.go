@@ -100,6 +100,7 @@ func (c *chainRun) ingest(ctx context.Context) error {
 		BatchBytes: cfg.Ingest.BatchKB << 10,
 		Progress:   c.deps.Progress,
 		Log:        c.jobLog,
+		Tally:      tally(c.res.ID),
 	}
 	for _, s := range cfg.Sources {
 		files, err := ingest.Expand(s.Paths)
