@@ -21,6 +21,7 @@ func init() {
 		format  string
 		vhost   string
 		wait    bool
+		reload  bool
 	)
 	register(&command{
 		name:    "ingest",
@@ -35,24 +36,39 @@ rejects with file, line and reason ('ispacct rejects' lists them).
 With --format, the files named on the command line are read instead, in
 the order given (oldest first). Formats: ` + strings.Join(config.FormatNames(), ", ") + `.
 
-Exit code 3 when a file could not be read or the share of rejected lines is
-above ingest.reject_threshold; 4 when another ingest of the same table runs
-(unless --wait).
+Per-virtual-host Apache logs (apache-common, apache-combined) need their
+vhost: --vhost, or the source's vhost key.
+
+With --reload, the files named with --format are loaded again from their
+first line as they are now: in one transaction the rows, rejects and
+ledger entries they gave before are removed (whatever format they were
+read in), the files are loaded, and the days of the old and new rows are
+marked for rollup. It prints rows and rejects before and after.
+
+Exit code 3 when a file could not be read, was left alone (its first lines
+parse in another format; it changed since it was read: --reload), or the
+share of rejected lines is above ingest.reject_threshold; 4 when another
+ingest of the same table runs (unless --wait).
 
 Example:
   ispacct ingest
-  ispacct ingest --format squid /var/log/squid/access.log.2.gz /var/log/squid/access.log.1`,
+  ispacct ingest --format squid /var/log/squid/access.log.2.gz /var/log/squid/access.log.1
+  ispacct ingest --reload --format squid-common /var/log/squid/access.log`,
 		setup: func(fs *flag.FlagSet, a *app) {
 			jsonFlag(fs, a)
 			fs.Var(&sources, "source", "ingest only this configured source (repeatable)")
 			fs.StringVar(&format, "format", "", "read the FILEs named on the command line in this format")
 			fs.StringVar(&vhost, "vhost", "", "with --format for per-virtual-host Apache logs: the vhost of the FILEs")
 			fs.BoolVar(&wait, "wait", false, "wait for another ingest of the same table instead of exiting with code 4")
+			fs.BoolVar(&reload, "reload", false, "with --format: replace what was loaded from the FILEs by what they hold now, in one transaction")
 		},
 		run: func(ctx context.Context, a *app, args []string) error {
 			srcs, err := ingestSources(a.cfg, sources, format, vhost, args)
 			if err != nil {
 				return err
+			}
+			if reload {
+				return runReload(ctx, a, srcs, wait)
 			}
 			return runIngest(ctx, a, srcs, wait)
 		},
@@ -75,7 +91,11 @@ func ingestSources(cfg *config.Config, names []string, format, vhost string, fil
 		if len(names) > 0 {
 			return nil, usagef("--source and files on the command line exclude each other")
 		}
-		return []ingest.Source{{Name: format, Format: format, Files: files, VHost: vhost}}, nil
+		src := ingest.Source{Name: format, Format: format, Files: files, VHost: vhost}
+		if err := ingest.CheckSource(src); err != nil {
+			return nil, usagef("%v", err)
+		}
+		return []ingest.Source{src}, nil
 	}
 	if len(cfg.Sources) == 0 {
 		return nil, usagef("no sources configured: add [[source]] to the configuration, or name files with --format FORMAT FILE...")
@@ -143,6 +163,34 @@ func runIngest(ctx context.Context, a *app, srcs []ingest.Source, wait bool) err
 	if len(partial) > 0 {
 		return &partialError{strings.Join(partial, "; ")}
 	}
+	return nil
+}
+
+// runReload loads the files named with --format again (ingest.Reload).
+func runReload(ctx context.Context, a *app, srcs []ingest.Source, wait bool) error {
+	if len(srcs) != 1 || len(srcs[0].Globs) > 0 {
+		return usagef("--reload needs --format FORMAT and the files to load again")
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	r, err := ingest.Reload(ctx, pool, srcs[0], ingest.Options{
+		Loc:        a.cfg.Loc,
+		NotBefore:  now.AddDate(0, 0, -a.cfg.Ingest.MaxAgeDays),
+		NotAfter:   now.Add(time.Duration(a.cfg.Ingest.FutureMinutes) * time.Minute),
+		Wait:       wait,
+		BatchBytes: a.cfg.Ingest.BatchKB << 10,
+		Log:        a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("database %s: %w", a.server, err)
+	}
+	if a.jsonOut {
+		return a.printJSON(r)
+	}
+	fmt.Fprint(a.stdout, r.Summary())
 	return nil
 }
 
