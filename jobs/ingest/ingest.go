@@ -84,6 +84,7 @@ type Result struct {
 	Rejects    int64            `json:"rejects"`        // lines rejected
 	Outside    int64            `json:"outside"`        // rows left out: outside a backfill's range
 	Ignored    int64            `json:"ignored"`        // mail log lines about no message (connects, warnings)
+	Blank      int64            `json:"blank"`          // empty lines, or only blanks: skipped
 	Reasons    map[string]int64 `json:"reasons"`        // rejects by reason
 	FileErrors []FileError      `json:"file_errors"`    // files that could not be read (whole or in part)
 	Held       []Held           `json:"held,omitempty"` // files left alone until the administrator acts
@@ -208,6 +209,7 @@ type batch struct {
 	days            map[time.Time]bool
 	reasons         map[string]int64
 	outside         int64
+	blank           int64
 	state           []byte // what the decoder keeps after the batch's last line
 	readErr         error  // reading stopped here
 	// check: where the batch's last line starts and its SHA-256, for the
@@ -219,7 +221,7 @@ type batch struct {
 func (b *batch) reset() {
 	b.rows.Reset()
 	b.rejects.Reset()
-	b.nrows, b.nrejects, b.lines, b.outside = 0, 0, 0, 0
+	b.nrows, b.nrejects, b.lines, b.outside, b.blank = 0, 0, 0, 0, 0
 	b.readErr, b.state, b.checkSum = nil, nil, nil
 	clear(b.days)
 	clear(b.reasons)
@@ -375,6 +377,11 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 		if b.lines&4095 == 0 {
 			in.lines.Add(4096)
 		}
+		if err == nil && blank(line) {
+			// An empty line is about nothing: neither a row nor a reject.
+			b.blank++
+			continue
+		}
 		reason := ""
 		if err != nil {
 			reason = parsers.Reason(err)
@@ -425,6 +432,16 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 	if b.lines > 0 || b.readErr != nil {
 		send()
 	}
+}
+
+// blank reports whether a line holds nothing but spaces and tabs.
+func blank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 func (in *ingester) outOfRange(t time.Time) string {
@@ -486,6 +503,7 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 	in.res.Rows += b.nrows
 	in.res.Rejects += b.nrejects
 	in.res.Outside += b.outside
+	in.res.Blank += b.blank
 	for r, n := range b.reasons {
 		in.res.Reasons[r] += n
 	}
