@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/rollup"
 	"github.com/ispacct/ispacct/parsers"
+	"github.com/ispacct/ispacct/schema"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -209,5 +211,59 @@ func TestShrunkFileHeld(t *testing.T) {
 	}
 	if n, d := count(t, db, `SELECT count(*) FROM proxy`), count(t, db, `SELECT count(DISTINCT size) FROM proxy`); n != 410 || d != 410 {
 		t.Fatalf("%d rows (%d distinct), want 410", n, d)
+	}
+}
+
+// TestReloadRepairsRowsWithoutVHost: a database where a per-vhost log was
+// loaded without its vhost (as ispacct once allowed: rows with a NULL
+// url, on which every rollup fails) is repaired by reloading the file
+// with --vhost: the old rows go, the new ones carry the vhost, and
+// rollup runs again.
+func TestReloadRepairsRowsWithoutVHost(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	path := copyFixture(t, "../../fixtures/apache/combined.log")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sha256.Sum256(b[:bytes.IndexByte(b, '\n')+1])
+	day := time.Date(2026, 11, 21, 13, 45, 12, 0, db.Loc)
+	if err := schema.NewPartitions(db.Pool, db.Loc).Ensure(ctx, "http", day); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	err = db.Pool.QueryRow(ctx, `INSERT INTO ingest_files (tbl, fingerprint, source, format, path, byte_offset, lines, rows)
+		VALUES ('http', $1, 'apache-combined', 'apache-combined', $2, $3, 2, 2) RETURNING id`, first[:], path, len(b)).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO http (ip, url, zeit, size, src_file, src_line)
+		VALUES ('10.4.24.77', NULL, $1, 5120, $2, 1), ('10.4.24.77', NULL, $1, 800, $2, 2)`, day, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO ingest_days (tbl, day) VALUES ('http', '2026-11-21')`); err != nil {
+		t.Fatal(err)
+	}
+	roll := func() error {
+		_, err := rollup.Run(ctx, db.Pool, time.Time{}, time.Time{}, rollup.Options{Loc: db.Loc, Log: nopLog})
+		return err
+	}
+	if err := roll(); err == nil || !strings.Contains(err.Error(), "vhost") {
+		t.Fatalf("rollup over rows without a vhost: %v (the state this test repairs)", err)
+	}
+	r, err := ingest.Reload(ctx, db.Pool, ingest.Source{Name: "custa", Format: "apache-combined", VHost: "custa.example", Files: []string{path}},
+		ingest.Options{Loc: db.Loc, Log: nopLog})
+	if err != nil || r.RowsBefore != 2 || r.RowsAfter == 0 {
+		t.Fatalf("reload: %v %+v", err, r)
+	}
+	if n := count(t, db, `SELECT count(*) FROM http WHERE url IS NULL`); n != 0 {
+		t.Fatalf("%d rows without a vhost stayed", n)
+	}
+	if err := roll(); err != nil {
+		t.Fatalf("rollup after the reload: %v", err)
+	}
+	if n := count(t, db, `SELECT sum(requests) FROM agg_http_vhost WHERE vhost = 'custa.example'`); n != r.RowsAfter {
+		t.Fatalf("agg_http_vhost: %d requests, want %d", n, r.RowsAfter)
 	}
 }
