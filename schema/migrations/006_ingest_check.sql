@@ -16,7 +16,8 @@ ALTER TABLE ingest_files ADD COLUMN head_sha256 bytea;
 -- Rows by the file they came from, so that `ispacct ingest --reload` can
 -- find a file's rows without reading every partition whole. BRIN: file
 -- ids grow with time as rows do, and it costs the bulk load next to
--- nothing, where a B-tree would be updated for every row.
-CREATE INDEX proxy_src_file ON proxy USING brin (src_file);
-CREATE INDEX http_src_file ON http USING brin (src_file);
-CREATE INDEX mta_src_file ON mta USING brin (src_file);
+-- nothing, where a B-tree would be updated for every row; a filled block
+-- range is summarized in the background.
+CREATE INDEX proxy_src_file ON proxy USING brin (src_file) WITH (autosummarize = on);
+CREATE INDEX http_src_file ON http USING brin (src_file) WITH (autosummarize = on);
+CREATE INDEX mta_src_file ON mta USING brin (src_file) WITH (autosummarize = on);
