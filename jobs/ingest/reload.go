@@ -107,11 +107,12 @@ func Reload(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*
 		}
 	}
 	oldDays := map[string]map[string]bool{} // table: days
+	var earliest time.Time                  // of the rows removed
 	for _, o := range olds {
 		if !slices.Contains(schema.PartitionedTables, o.tbl) {
 			return nil, fmt.Errorf("reload: ledger entry %d names table %q", o.id, o.tbl)
 		}
-		rows, rejects, err := removeFile(ctx, tx, o, opt.Loc, oldDays)
+		rows, rejects, err := removeFile(ctx, tx, o, opt.Loc, oldDays, &earliest)
 		if err != nil {
 			return nil, fmt.Errorf("reload %s: %w", o.path, err)
 		}
@@ -122,6 +123,12 @@ func Reload(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*
 		out.RejectsBefore += rejects
 	}
 
+	// Lines that were rows before stay rows, however old they are now:
+	// the window of plausible timestamps keeps out clock errors, not the
+	// rows a reload replaces.
+	if !earliest.IsZero() && earliest.Before(opt.NotBefore) {
+		opt.NotBefore = schema.Day(earliest, opt.Loc)
+	}
 	in, err := newIngester(ctx, pool, tx, schema.NewPartitions(tx, opt.Loc), src, opt, nil)
 	if err != nil {
 		return nil, err
@@ -258,8 +265,9 @@ func oldEntries(ctx context.Context, db querier, fps filePrints) ([]oldEntry, er
 }
 
 // removeFile deletes what a ledger entry's file loaded: its rows, noting
-// their local days, its rejects and the entry itself.
-func removeFile(ctx context.Context, tx pgx.Tx, o oldEntry, loc *time.Location, days map[string]map[string]bool) (nrows, nrejects int64, err error) {
+// their local days and the earliest of them, its rejects and the entry
+// itself.
+func removeFile(ctx context.Context, tx pgx.Tx, o oldEntry, loc *time.Location, days map[string]map[string]bool, earliest *time.Time) (nrows, nrejects int64, err error) {
 	// o.tbl is one of schema.PartitionedTables (checked by the caller).
 	rows, err := tx.Query(ctx, `DELETE FROM `+pgx.Identifier{o.tbl}.Sanitize()+` WHERE src_file = $1 RETURNING zeit`, o.id)
 	if err != nil {
@@ -272,6 +280,9 @@ func removeFile(ctx context.Context, tx pgx.Tx, o oldEntry, loc *time.Location, 
 	var zeit time.Time
 	_, err = pgx.ForEachRow(rows, []any{&zeit}, func() error {
 		nrows++
+		if earliest.IsZero() || zeit.Before(*earliest) {
+			*earliest = zeit
+		}
 		if zeit.Before(lo) || !zeit.Before(hi) {
 			lo = schema.Day(zeit, loc)
 			hi = schema.NextDay(lo)

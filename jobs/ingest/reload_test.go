@@ -267,3 +267,26 @@ func TestReloadRepairsRowsWithoutVHost(t *testing.T) {
 		t.Fatalf("agg_http_vhost: %d requests, want %d", n, r.RowsAfter)
 	}
 }
+
+// TestReloadKeepsOldRows: lines that were rows stay rows in a reload,
+// however far they now lie behind the window of plausible timestamps;
+// lines older still are rejected as before.
+func TestReloadKeepsOldRows(t *testing.T) {
+	db := pgtest.New(t)
+	path := filepath.Join(t.TempDir(), "access.log")
+	if err := os.WriteFile(path, squidLines(100, 50), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, db, path)
+	older := append(squidLines(100, 50), squidLines(0, 1)...)
+	older[len(older)-len(squidLines(0, 1))] = '0' // 0795215541: 1995, a clock error
+	if err := os.WriteFile(path, older, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := ingest.Source{Name: "squid", Format: "squid", Files: []string{path}}
+	opt := ingest.Options{Loc: db.Loc, Log: nopLog, NotBefore: time.Date(2026, 12, 1, 0, 0, 0, 0, db.Loc)}
+	r, err := ingest.Reload(context.Background(), db.Pool, src, opt)
+	if err != nil || r.RowsBefore != 50 || r.RowsAfter != 50 || r.RejectsAfter != 1 {
+		t.Fatalf("%v %+v", err, r)
+	}
+}
