@@ -101,8 +101,8 @@ func TestEveryFormatLoads(t *testing.T) {
 			if res.Table != tt.table || res.Rows != want || len(res.FileErrors) != 0 {
 				t.Fatalf("%+v; want %d rows into %s (as in %s)", res, want, tt.table, golden)
 			}
-			if res.Lines != res.Rows+res.Rejects+res.Ignored && tt.table != "mta" {
-				t.Fatalf("lines %d != rows %d + rejects %d", res.Lines, res.Rows, res.Rejects)
+			if res.Lines != res.Rows+res.Rejects+res.Ignored+res.Blank && tt.table != "mta" {
+				t.Fatalf("lines %d != rows %d + rejects %d + blank %d", res.Lines, res.Rows, res.Rejects, res.Blank)
 			}
 		})
 	}

@@ -261,7 +261,7 @@ func (in *ingester) file(ctx context.Context, path string) error {
 	if entry.offset == 0 {
 		// Nothing of it loaded yet: a file in another format is held
 		// before a line of it counts as read.
-		if h := in.probe(lf.Reader, path); h != nil {
+		if h := in.probe(lf.Reader, path, lf.ModTime); h != nil {
 			in.hold(*h)
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ispacct/ispacct/parsers"
 )
@@ -20,7 +21,7 @@ const (
 )
 
 // probe returns why a new file must be held, or nil to read it.
-func (in *ingester) probe(r *bufio.Reader, path string) *Held {
+func (in *ingester) probe(r *bufio.Reader, path string, mtime time.Time) *Held {
 	head, err := r.Peek(probeBytes)
 	if err != nil && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
 		return nil // reading reports it
@@ -44,6 +45,7 @@ func (in *ingester) probe(r *bufio.Reader, path string) *Held {
 	if err != nil {
 		return nil
 	}
+	dec.startFile(mtime)
 	first := ""
 	for _, l := range lines {
 		_, err := dec.parse(l)

@@ -72,7 +72,7 @@ func TestWrongFormatHeld(t *testing.T) {
 	}
 	src.Format = "squid-common"
 	res, err = ingest.Run(ctx, db.Pool, src, opt)
-	if err != nil || res.Files != 1 || res.Unchanged != 0 || res.Lines != 23 || res.Rows+res.Rejects != 23 || res.Rows == 0 {
+	if err != nil || res.Files != 1 || res.Unchanged != 0 || res.Lines != 23 || res.Rows+res.Rejects+res.Blank != 23 || res.Rows == 0 {
 		t.Fatalf("the right format after the held run: %v %+v", err, res)
 	}
 	if f := count(t, db, `SELECT count(*) FROM ingest_files WHERE format = 'squid-common' AND source = 'squid' AND lines = 23`); f != 1 {
