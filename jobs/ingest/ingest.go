@@ -4,7 +4,9 @@
 // compression never make it new. Its rows, its rejects and the ledger entry
 // that records how far it was read commit in one transaction, batch by
 // batch: a crash or a lost database leaves the last committed batch, and
-// the next run goes on from there. Reading, parsing and loading overlap: a
+// the next run goes on from there, if the file still holds there the last
+// line read (else it is held, for Reload). A new file whose first lines
+// all fail to parse is held too, unread. Reading, parsing and loading overlap: a
 // reader goroutine decompresses, parses, assigns LANs and encodes COPY
 // batches while the loader writes the previous one.
 package ingest
