@@ -20,9 +20,10 @@ func (in *ingester) hold(h Held) {
 }
 
 // ReloadCommand is the command line that loads path of src again from its
-// first line, replacing what was loaded of it before.
-func ReloadCommand(src Source, path string) string {
-	cmd := "ispacct ingest --reload --format " + src.Format
+// first line, replacing what was loaded of it before. flags are added
+// after the command's name (Options.CommandFlags).
+func ReloadCommand(src Source, path, flags string) string {
+	cmd := "ispacct ingest" + flags + " --reload --format " + src.Format
 	if src.VHost != "" {
 		cmd += " --vhost " + shellQuote(src.VHost)
 	}
@@ -44,5 +45,5 @@ func shellQuote(s string) string {
 func (in *ingester) changed(path string, e fileEntry, how string) Held {
 	return Held{Path: path,
 		Reason: fmt.Sprintf("changed since it was read: %s; %d lines were loaded from it, nothing more was read", how, e.lines),
-		Fix:    fmt.Sprintf("'%s' replaces what was loaded from it by what it holds now", ReloadCommand(in.src, path))}
+		Fix:    fmt.Sprintf("'%s' replaces what was loaded from it by what it holds now", ReloadCommand(in.src, path, in.opt.CommandFlags))}
 }

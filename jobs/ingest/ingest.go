@@ -63,6 +63,10 @@ type Options struct {
 	// batch commits, so that a ledger of its own (the run ledger) counts
 	// exactly what the tables hold, even of a run killed half way.
 	Tally func(ctx context.Context, tx pgx.Tx, t Tally) error
+	// CommandFlags are added to the commands a held file's fix names
+	// (` --config "/etc/ispacct/other.toml"`), so that they act on the
+	// same database.
+	CommandFlags string
 }
 
 // Detector names the format that parses lines (a file's first ones), if

@@ -69,9 +69,9 @@ func (in *ingester) probe(r *bufio.Reader, path string, mtime time.Time) *Held {
 		h.Fix = fmt.Sprintf("set format = %q for [[source]] %s", other, in.src.Name)
 	case other != "":
 		h.Reason += "; they parse as " + other
-		h.Fix = fmt.Sprintf("'ispacct ingest --format %s %s' loads it", other, shellQuote(path))
+		h.Fix = fmt.Sprintf("'ispacct ingest%s --format %s %s' loads it", in.opt.CommandFlags, other, shellQuote(path))
 	default:
-		h.Fix = fmt.Sprintf("'ispacct parse --format FORMAT %s' shows how it reads in another format", shellQuote(path))
+		h.Fix = fmt.Sprintf("'ispacct parse%s --format FORMAT %s' shows how it reads in another format", in.opt.CommandFlags, shellQuote(path))
 	}
 	return &h
 }

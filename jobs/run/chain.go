@@ -101,6 +101,8 @@ func (c *chainRun) ingest(ctx context.Context) error {
 		Progress:   c.deps.Progress,
 		Log:        c.jobLog,
 		Tally:      tally(c.res.ID),
+		// A held file's fix names a command: it must reach this database.
+		CommandFlags: configFlag(cfg),
 	}
 	for _, s := range cfg.Sources {
 		files, err := ingest.Expand(s.Paths)
