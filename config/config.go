@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -247,6 +248,16 @@ func (c *Config) applyEnv() {
 	}
 }
 
+// Flag names the configuration file in a command line for the
+// administrator to run (' --config "/etc/…"'), or is empty when ispacct
+// finds the file by itself.
+func (c *Config) Flag() string {
+	if c.File == "" || slices.Contains(DefaultPaths, c.File) {
+		return ""
+	}
+	return fmt.Sprintf(" --config %q", c.File)
+}
+
 // EnvOf names the environment variable that set key, or "" if the file
 // or a default did.
 func (c *Config) EnvOf(key string) string { return c.env[key] }
@@ -328,8 +339,13 @@ func (c *Config) validate() error {
 			return c.fail(key+".name", s.Name, "used by two sources")
 		}
 		names[s.Name] = true
-		if _, ok := parsers.LookupFormat(s.Format); !ok {
+		f, ok := parsers.LookupFormat(s.Format)
+		if !ok {
 			return c.fail(key+".format", s.Format, "unknown format (known: "+strings.Join(FormatNames(), ", ")+")")
+		}
+		if f.NeedsVHost() && s.VHost == "" {
+			return c.fail(key+".vhost", "", "missing: format "+s.Format+" does not name the virtual host in its lines; "+
+				"set vhost = \"www.example.org\" (the site these files log), or use apache-vhost for vhost_combined logs")
 		}
 		if len(s.Paths) == 0 {
 			return c.fail(key+".paths", "", "missing: name at least one file or glob")

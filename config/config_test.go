@@ -52,6 +52,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad log format", "[log]\nformat = \"xml\"\n", `log.format = "xml": must be`},
 		{"bad threshold", "[ingest]\nreject_threshold = 2.0\n", `ingest.reject_threshold = "2": must be a share`},
 		{"unknown format", "[[source]]\nname = \"a\"\nformat = \"iis\"\npaths = [\"/x\"]\n", `source[0].format = "iis": unknown format`},
+		{"per-vhost log without vhost", "[[source]]\nname = \"custa\"\nformat = \"apache-combined\"\npaths = [\"/x\"]\n", `source[0].vhost: missing: format apache-combined does not name the virtual host`},
 		{"duplicate source", "[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/x\"]\n[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/y\"]\n", `source[1].name = "a": used by two sources`},
 		{"bad glob", "[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/x/[\"]\n", `bad glob pattern`},
 		{"no paths", "[[source]]\nname = \"a\"\nformat = \"squid\"\n", `source[0].paths: missing`},

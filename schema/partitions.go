@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // PartitionedTables are the tables split into one partition per local day.
@@ -33,21 +32,32 @@ func PartitionName(table string, day time.Time) string {
 // Partitions creates daily partitions on demand and remembers which exist.
 // It is safe for concurrent use.
 type Partitions struct {
-	pool *pgxpool.Pool
-	loc  *time.Location
+	db  PartitionDB
+	loc *time.Location
 
 	mu    sync.Mutex
 	known map[string]bool // nil until loaded
 }
 
-// NewPartitions manages the daily partitions of the database in pool.
-func NewPartitions(pool *pgxpool.Pool, loc *time.Location) *Partitions {
-	return &Partitions{pool: pool, loc: loc}
+// PartitionDB is where partitions are created: a pool (each in a short
+// transaction of its own), or a transaction that also loads rows into
+// them (each in a savepoint), since a partition created on another
+// connection would wait for that transaction's lock on the parent.
+type PartitionDB interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// Ensure makes sure table has a partition for the local day of t. It runs
-// in its own short transaction: an empty partition is harmless if the load
-// that asked for it fails, and the parent's lock is not held during a load.
+// NewPartitions manages the daily partitions of the database in db, a
+// *pgxpool.Pool or a pgx.Tx.
+func NewPartitions(db PartitionDB, loc *time.Location) *Partitions {
+	return &Partitions{db: db, loc: loc}
+}
+
+// Ensure makes sure table has a partition for the local day of t. On a
+// pool it runs in its own short transaction: an empty partition is
+// harmless if the load that asked for it fails, and the parent's lock is
+// not held during a load. In a transaction it is a savepoint of it.
 func (p *Partitions) Ensure(ctx context.Context, table string, t time.Time) error {
 	day := Day(t, p.loc)
 	name := PartitionName(table, day)
@@ -65,7 +75,7 @@ func (p *Partitions) Ensure(ctx context.Context, table string, t time.Time) erro
 	ddl := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')`,
 		pgx.Identifier{name}.Sanitize(), pgx.Identifier{table}.Sanitize(),
 		day.Format(time.RFC3339), NextDay(day).Format(time.RFC3339))
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, p.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "ispacct:partition:"+table); err != nil {
 			return err
 		}
@@ -80,7 +90,7 @@ func (p *Partitions) Ensure(ctx context.Context, table string, t time.Time) erro
 }
 
 func (p *Partitions) load(ctx context.Context) error {
-	rows, err := p.pool.Query(ctx, `
+	rows, err := p.db.Query(ctx, `
 		SELECT c.relname FROM pg_inherits i
 		JOIN pg_class c ON c.oid = i.inhrelid
 		JOIN pg_class parent ON parent.oid = i.inhparent

@@ -31,7 +31,7 @@ func (s *sourceArgs) bind(fs *flag.FlagSet, verb string) {
 
 type ingestOptions struct {
 	sourceArgs
-	wait bool
+	wait, reload bool
 }
 
 func newIngestCommand() *command {
@@ -49,19 +49,37 @@ rejects with file, line and reason ('ispacct rejects' lists them).
 With --format, the files named on the command line are read instead, in
 the order given (oldest first). Formats: ` + strings.Join(config.FormatNames(), ", ") + `.
 
-Exit code 3 when a file could not be read, a source's paths match no file,
-or the share of rejected lines is above ingest.reject_threshold; 4 when
-another ingest of the same table runs (unless --wait).
+Per-virtual-host Apache logs (apache-common, apache-combined) need their
+vhost: --vhost, or the source's vhost key.
+
+With --reload, the files named with --format are loaded again from their
+first line as they are now: in one transaction the rows, rejects and
+ledger entries they gave before are removed (whatever format they were
+read in), the files are loaded, and the days of the old and new rows are
+marked for rollup. It prints rows and rejects before and after.
+
+Exit code 3 when a file could not be read, was left alone (its first lines
+parse in another format; it changed since it was read: --reload), a
+source's paths match no file, or the share of rejected lines is above
+ingest.reject_threshold; 4 when another ingest of the same table runs
+(unless --wait).
 
 Example:
   ispacct ingest
-  ispacct ingest --format squid /var/log/squid/access.log.2.gz /var/log/squid/access.log.1`,
+  ispacct ingest --format squid /var/log/squid/access.log.2.gz /var/log/squid/access.log.1
+  ispacct ingest --reload --format squid-common /var/log/squid/access.log`,
 		json: true,
 		flags: func(fs *flag.FlagSet) {
 			opts.bind(fs, "ingest")
 			fs.BoolVar(&opts.wait, "wait", false, "wait for another ingest of the same table instead of exiting with code 4")
+			fs.BoolVar(&opts.reload, "reload", false, "with --format: replace what was loaded from the FILEs by what they hold now, in one transaction")
 		},
-		run: func(ctx context.Context, a *app, args []string) error { return runIngest(ctx, a, opts, args) },
+		run: func(ctx context.Context, a *app, args []string) error {
+			if opts.reload {
+				return runReload(ctx, a, opts, args)
+			}
+			return runIngest(ctx, a, opts, args)
+		},
 	}
 }
 
@@ -81,7 +99,11 @@ func (s *sourceArgs) resolve(cfg *config.Config, files []string) ([]ingest.Sourc
 		if len(s.sources) > 0 {
 			return nil, usagef("--source and files on the command line exclude each other")
 		}
-		return []ingest.Source{{Name: s.format, Format: s.format, Files: files, VHost: s.vhost}}, nil
+		src := ingest.Source{Name: s.format, Format: s.format, Files: files, VHost: s.vhost}
+		if err := ingest.CheckSource(src); err != nil {
+			return nil, usagef("%v", err)
+		}
+		return []ingest.Source{src}, nil
 	}
 	if len(cfg.Sources) == 0 {
 		return nil, usagef("no sources configured: add [[source]] to the configuration, or name files with --format FORMAT FILE...")
@@ -142,6 +164,32 @@ func runIngest(ctx context.Context, a *app, opts ingestOptions, args []string) e
 func ingestLine(r *ingest.Result) string {
 	return fmt.Sprintf("%s: %s read (%d unchanged), %s, %s into %s, %s, %.2f s", r.Source, plural(int64(r.Files), "file"),
 		r.Unchanged, plural(r.Lines, "line"), plural(r.Rows, "row"), r.Table, plural(r.Rejects, "reject"), r.Seconds)
+}
+
+// runReload loads the files named with --format again (ingest.Reload).
+func runReload(ctx context.Context, a *app, opts ingestOptions, args []string) error {
+	srcs, err := opts.resolve(a.cfg, args)
+	if err != nil {
+		return err
+	}
+	if len(srcs) != 1 || len(srcs[0].Globs) > 0 {
+		return usagef("--reload needs --format FORMAT and the files to load again")
+	}
+	pool, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	opt := ingest.FromConfig(a.cfg, time.Now(), a.log)
+	opt.Wait = opts.wait
+	r, err := ingest.Reload(ctx, pool, srcs[0], opt)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", a.server, err)
+	}
+	if a.jsonOut {
+		return a.printJSON(r)
+	}
+	fmt.Fprint(a.stdout, r.Summary())
+	return nil
 }
 
 func printIngest(a *app, r *ingest.Result) {

@@ -80,6 +80,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"ingest", "--nope"}, "flag provided but not defined: -nope"},
 		{[]string{"ingest", "--format", "iis", "x.log"}, `--format "iis": unknown`},
 		{[]string{"ingest", "x.log"}, "need --format"},
+		{[]string{"ingest", "--format", "apache-combined", "custa_access.log"}, "add --vhost NAME"},
+		{[]string{"ingest", "--reload", "--format", "apache-combined", "custa_access.log"}, "add --vhost NAME"},
 		{[]string{"ingest"}, "no sources configured"},
 		{[]string{"db"}, "want one of start, stop, status, migrate"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},

@@ -20,7 +20,9 @@ func FromConfig(c *config.Config, now time.Time, log *slog.Logger) Options {
 		NotAfter:        now.Add(time.Duration(c.Ingest.FutureMinutes) * time.Minute),
 		BatchBytes:      c.Ingest.BatchKB << 10,
 		RejectThreshold: c.Ingest.RejectThreshold,
-		Log:             log,
+		// A held file's fix names a command: it must reach this database.
+		CommandFlags: c.Flag(),
+		Log:          log,
 	}
 }
 

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,13 @@ type decoder interface {
 	// after the last line given to parse.
 	state() ([]byte, error)
 }
+
+// maxSize bounds the bytes of one request or message. More is a garbled
+// field, not traffic; and a few such rows in a day would overflow the
+// day's sums (bigint) and stop its rollup, night after night.
+const maxSize = 1 << 40
+
+var errHugeSize = errors.New("size above 1 TiB")
 
 // newDecoder returns the decoder of a format. state is what the source's
 // last run left (mail logs), or nil.
@@ -75,6 +83,9 @@ func (d *proxyDecoder) state() ([]byte, error) { return nil, nil }
 func (d *proxyDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
 		return 0, err
+	}
+	if d.rec.Size > maxSize {
+		return 0, errHugeSize
 	}
 	return 1, nil
 }
@@ -123,8 +134,18 @@ func (d *httpDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
 		return 0, err
 	}
+	if d.rec.Size > maxSize {
+		return 0, errHugeSize
+	}
+	if len(d.rec.URL) == 0 {
+		// The vhost is what http rows are accounted by (CheckSource
+		// sees to it for files without one in their lines).
+		return 0, errNoVHost
+	}
 	return 1, nil
 }
+
+var errNoVHost = errors.New("no virtual host")
 
 func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	r := &d.rec
@@ -167,6 +188,12 @@ func (d *mailDecoder) state() ([]byte, error)    { return json.Marshal(d.log.Sta
 func (d *mailDecoder) parse(line []byte) (int, error) {
 	rows, err := d.log.Parse(line)
 	d.rows = rows
+	for _, r := range rows {
+		if r.Size > maxSize {
+			d.rows = nil
+			return 0, errHugeSize
+		}
+	}
 	return len(rows), err
 }
 

@@ -4,13 +4,16 @@
 // compression never make it new. Its rows, its rejects and the ledger entry
 // that records how far it was read commit in one transaction, batch by
 // batch: a crash or a lost database leaves the last committed batch, and
-// the next run goes on from there. Reading, parsing and loading overlap: a
+// the next run goes on from there, if the file still holds there the last
+// line read (else it is held, for Reload). A new file whose first lines
+// all fail to parse is held too, unread. Reading, parsing and loading overlap: a
 // reader goroutine decompresses, parses, assigns LANs and encodes COPY
 // batches while the loader writes the previous one.
 package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -60,22 +63,45 @@ type Options struct {
 	// Progress, when set (a terminal), gets a progress line per file.
 	Progress io.Writer
 	Log      *slog.Logger
+	// Detect, when set, names the format a file's first lines are in, for
+	// a file whose first lines all fail to parse in the source's format.
+	Detect Detector
+	// Tally, when set, is called in each batch's transaction with what the
+	// batch commits, so that a ledger of its own (the run ledger) counts
+	// exactly what the tables hold, even of a run killed half way.
+	Tally func(ctx context.Context, tx pgx.Tx, t Tally) error
+	// CommandFlags are added to the commands a held file's fix names
+	// (` --config "/etc/ispacct/other.toml"`), so that they act on the
+	// same database.
+	CommandFlags string
+}
+
+// Detector names the format that parses lines (a file's first ones), if
+// any known one does.
+type Detector func(lines [][]byte) (format string, ok bool)
+
+// Tally is what one committed batch added.
+type Tally struct {
+	Source               string
+	Lines, Rows, Rejects int64
 }
 
 // Result counts what a run did.
 type Result struct {
 	Source     string           `json:"source"`
 	Table      string           `json:"table"`
-	Files      int              `json:"files"`       // files that had new lines
-	Unchanged  int              `json:"unchanged"`   // files with nothing new
-	Lines      int64            `json:"lines"`       // lines read
-	Rows       int64            `json:"rows"`        // rows loaded
-	Rejects    int64            `json:"rejects"`     // lines rejected
-	Outside    int64            `json:"outside"`     // rows left out: outside a backfill's range
-	Ignored    int64            `json:"ignored"`     // mail log lines about no message (connects, warnings)
-	Reasons    map[string]int64 `json:"reasons"`     // rejects by reason
-	FileErrors []FileError      `json:"file_errors"` // files that could not be read (whole or in part)
-	Days       []string         `json:"days"`        // local days that received rows
+	Files      int              `json:"files"`          // files that had new lines
+	Unchanged  int              `json:"unchanged"`      // files with nothing new
+	Lines      int64            `json:"lines"`          // lines read
+	Rows       int64            `json:"rows"`           // rows loaded
+	Rejects    int64            `json:"rejects"`        // lines rejected
+	Outside    int64            `json:"outside"`        // rows left out: outside a backfill's range
+	Ignored    int64            `json:"ignored"`        // mail log lines about no message (connects, warnings)
+	Blank      int64            `json:"blank"`          // empty lines, or only blanks: skipped
+	Reasons    map[string]int64 `json:"reasons"`        // rejects by reason
+	FileErrors []FileError      `json:"file_errors"`    // files that could not be read (whole or in part)
+	Held       []Held           `json:"held,omitempty"` // files left alone until the administrator acts
+	Days       []string         `json:"days"`           // local days that received rows
 	Seconds    float64          `json:"seconds"`
 }
 
@@ -91,13 +117,10 @@ type FileError struct {
 // Result.FileErrors and the others go on.
 func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Result, error) {
 	start := time.Now()
-	if opt.BatchBytes <= 0 {
-		opt.BatchBytes = 8 << 20
+	if err := CheckSource(src); err != nil {
+		return nil, err
 	}
-	format, ok := parsers.LookupFormat(src.Format)
-	if !ok {
-		return nil, fmt.Errorf("unknown format %q", src.Format)
-	}
+	format, _ := parsers.LookupFormat(src.Format)
 	// The lock comes first: the mail state read below must be the one the
 	// last run committed, not one another run is about to replace.
 	l, err := lock.Acquire(ctx, pool, LockName(string(format.Table)), opt.Wait)
@@ -105,52 +128,76 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 		return nil, err
 	}
 	defer l.Release()
-	lans, err := LoadLANs(ctx, pool)
-	if err != nil {
-		return nil, err
-	}
 	var state []byte
 	if format.Table == parsers.TableMTA {
 		if state, err = loadState(ctx, pool, src.Name); err != nil {
 			return nil, err
 		}
 	}
-	dec, err := newDecoder(src.Format, src.VHost, lans, opt.Loc, state)
+	in, err := newIngester(ctx, pool, pool, schema.NewPartitions(pool, opt.Loc), src, opt, state)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Source: src.Name, Table: dec.table(), Reasons: map[string]int64{}}
-
-	retired, err := retiredDays(ctx, pool, dec.table())
-	if err != nil {
-		return nil, err
-	}
-	in := &ingester{pool: pool, src: src, opt: opt, dec: dec, parts: schema.NewPartitions(pool, opt.Loc), res: res,
-		days: map[string]bool{}, retired: retired}
 	for _, path := range src.Files {
 		if err := in.file(ctx, path); err != nil {
-			return res, err
+			return in.res, err
 		}
 	}
 	// A cancel can end a file between two batches without an error; the
 	// run is still not done.
 	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
+		return in.res, fmt.Errorf("ingest %s: %w", src.Name, err)
 	}
-	if md, ok := dec.(*mailDecoder); ok {
-		res.Ignored = md.log.Stats().Ignored
+	in.finish(start)
+	return in.res, nil
+}
+
+// dbtx is where an ingester writes: the pool, a batch per transaction,
+// or one transaction for a whole reload (a batch is then a savepoint).
+type dbtx interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// newIngester prepares a run of src that writes through db. state is what
+// the source's last run left open (mail logs), or nil.
+func newIngester(ctx context.Context, pool *pgxpool.Pool, db dbtx, parts *schema.Partitions, src Source, opt Options, state []byte) (*ingester, error) {
+	if opt.BatchBytes <= 0 {
+		opt.BatchBytes = 8 << 20
+	}
+	lans, err := LoadLANs(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := newDecoder(src.Format, src.VHost, lans, opt.Loc, state)
+	if err != nil {
+		return nil, err
+	}
+	retired, err := retiredDays(ctx, pool, dec.table())
+	if err != nil {
+		return nil, err
+	}
+	return &ingester{db: db, src: src, opt: opt, dec: dec, parts: parts, lans: lans,
+		res:  &Result{Source: src.Name, Table: dec.table(), Reasons: map[string]int64{}},
+		days: map[string]bool{}, retired: retired}, nil
+}
+
+// finish completes the result once every file is read.
+func (in *ingester) finish(start time.Time) {
+	if md, ok := in.dec.(*mailDecoder); ok {
+		in.res.Ignored = md.log.Stats().Ignored
 	}
 	for d := range in.days {
-		res.Days = append(res.Days, d)
+		in.res.Days = append(in.res.Days, d)
 	}
-	sort.Strings(res.Days)
-	res.Seconds = time.Since(start).Seconds()
-	return res, nil
+	sort.Strings(in.res.Days)
+	in.res.Seconds = time.Since(start).Seconds()
 }
 
 type ingester struct {
-	pool  *pgxpool.Pool
+	db    dbtx
 	src   Source
+	lans  *LANs
 	opt   Options
 	dec   decoder
 	parts *schema.Partitions
@@ -160,6 +207,9 @@ type ingester struct {
 	// retired: days whose raw rows retention dropped; late rows for them
 	// are rejected, since only their aggregates remain.
 	retired map[string]bool
+	// reload: one transaction for everything, and the mail state of the
+	// source's newest files is not replaced by that of a reloaded one.
+	reload bool
 }
 
 // batch is a run of lines ready to commit together.
@@ -172,15 +222,20 @@ type batch struct {
 	days            map[time.Time]bool
 	reasons         map[string]int64
 	outside         int64
+	blank           int64
 	state           []byte // what the decoder keeps after the batch's last line
 	readErr         error  // reading stopped here
+	// check: where the batch's last line starts and its SHA-256, for the
+	// next run to see that the file still holds it there (nil: no line).
+	checkOffset int64
+	checkSum    []byte
 }
 
 func (b *batch) reset() {
 	b.rows.Reset()
 	b.rejects.Reset()
-	b.nrows, b.nrejects, b.lines, b.outside = 0, 0, 0, 0
-	b.readErr, b.state = nil, nil
+	b.nrows, b.nrejects, b.lines, b.outside, b.blank = 0, 0, 0, 0, 0
+	b.readErr, b.state, b.checkSum = nil, nil, nil
 	clear(b.days)
 	clear(b.reasons)
 }
@@ -204,23 +259,39 @@ func (in *ingester) file(ctx context.Context, path string) error {
 		in.fileError(path, 0, err)
 		return nil
 	}
-	entry, err := ledgerEntry(ctx, in.pool, in.dec.table(), fp, in.src.Name, in.src.Format, path)
+	head := fp
+	if in.src.VHost != "" {
+		if head, err = fingerprint(lf.Reader, ""); err != nil {
+			in.fileError(path, 0, err)
+			return nil
+		}
+	}
+	entry, err := ledgerEntry(ctx, in.db, in.dec.table(), fp, head, in.src.Name, in.src.Format, path)
 	if err != nil {
 		return err
 	}
-	if entry.offset > 0 {
-		n, err := io.CopyN(io.Discard, lf, entry.offset)
-		if err != nil && !errors.Is(err, io.EOF) {
-			in.fileError(path, n, err)
+	var lr *parsers.LineReader
+	if entry.offset == 0 {
+		// Nothing of it loaded yet: a file in another format is held
+		// before a line of it counts as read.
+		if h := in.probe(lf.Reader, path, lf.ModTime); h != nil {
+			in.hold(*h)
 			return nil
 		}
-		if n < entry.offset {
-			log.Warn("file is shorter than what was read of it before; left alone", "size", n, "read_before", entry.offset)
+		lr = parsers.NewLineReader(lf.Reader, 0, 0)
+		lr.Final = lf.Compression != Plain
+	} else {
+		var h *Held
+		var at int64
+		if lr, h, at, err = in.resume(lf, entry, path); err != nil {
+			in.fileError(path, at, err)
+			return nil
+		}
+		if h != nil {
+			in.hold(*h)
 			return nil
 		}
 	}
-	lr := parsers.NewLineReader(lf.Reader, entry.offset, entry.lines)
-	lr.Final = lf.Compression != Plain
 
 	// The reader goroutine fills batches; this goroutine commits them. Two
 	// batches circulate, so one is filled while the other loads.
@@ -270,6 +341,8 @@ func (in *ingester) file(ctx context.Context, path string) error {
 func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int64, free, full chan *batch) {
 	defer close(full)
 	var b *batch
+	var last []byte // the last line read, for the batch's check
+	var lastStart int64
 	take := func() bool {
 		select {
 		case b = <-free:
@@ -281,6 +354,10 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 	}
 	send := func() bool {
 		b.endOffset, b.endLine = lr.Offset(), lr.Line()
+		if b.lines > 0 {
+			sum := sha256.Sum256(last)
+			b.checkOffset, b.checkSum = lastStart, sum[:]
+		}
 		if st, err := in.dec.state(); err != nil {
 			b.readErr = err
 		} else {
@@ -308,9 +385,15 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 			b.readErr = err
 			break
 		}
+		last, lastStart = append(last[:0], line...), start
 		b.lines++
 		if b.lines&4095 == 0 {
 			in.lines.Add(4096)
+		}
+		if err == nil && blank(line) {
+			// An empty line is about nothing: neither a row nor a reject.
+			b.blank++
+			continue
 		}
 		reason := ""
 		if err != nil {
@@ -364,6 +447,16 @@ func (in *ingester) read(ctx context.Context, lr *parsers.LineReader, fileID int
 	}
 }
 
+// blank reports whether a line holds nothing but spaces and tabs.
+func blank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
 func (in *ingester) outOfRange(t time.Time) string {
 	if !in.opt.NotBefore.IsZero() && t.Before(in.opt.NotBefore) {
 		return "timestamp before " + in.opt.NotBefore.In(in.opt.Loc).Format("2006-01-02")
@@ -383,7 +476,7 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 		}
 		days = append(days, d.Format("2006-01-02"))
 	}
-	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, in.db, func(tx pgx.Tx) error {
 		conn := tx.Conn().PgConn()
 		if b.nrows > 0 {
 			if _, err := schema.CopyFrom(ctx, conn, in.dec.table(), in.dec.columns(), b.rows.Finish()); err != nil {
@@ -395,10 +488,16 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects); err != nil {
+		if _, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects, b.checkOffset, b.checkSum); err != nil {
 			return fmt.Errorf("advance ledger: %w", err)
 		}
-		if b.state != nil {
+		if in.opt.Tally != nil {
+			t := Tally{Source: in.src.Name, Lines: b.lines, Rows: b.nrows, Rejects: b.nrejects}
+			if err := in.opt.Tally(ctx, tx, t); err != nil {
+				return fmt.Errorf("tally the batch: %w", err)
+			}
+		}
+		if b.state != nil && !in.reload {
 			if _, err := tx.Exec(ctx, saveState, in.src.Name, b.state); err != nil {
 				return fmt.Errorf("save mail state: %w", err)
 			}
@@ -417,6 +516,7 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 	in.res.Rows += b.nrows
 	in.res.Rejects += b.nrejects
 	in.res.Outside += b.outside
+	in.res.Blank += b.blank
 	for r, n := range b.reasons {
 		in.res.Reasons[r] += n
 	}

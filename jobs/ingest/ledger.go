@@ -14,16 +14,24 @@ type fileEntry struct {
 	id     int64
 	offset int64
 	lines  int64
+	// The last line read: where it starts and its SHA-256 (nil for files
+	// read before this was recorded).
+	checkOffset int64
+	checkSum    []byte
 }
 
 // ledgerEntry finds the file's ledger row, or creates it at offset 0. An
-// empty row is harmless if the load that follows fails.
-func ledgerEntry(ctx context.Context, pool *pgxpool.Pool, tbl string, fp []byte, source, format, path string) (fileEntry, error) {
+// empty row is harmless if the load that follows fails; while nothing of
+// the file is loaded, the source and format reading it now are recorded.
+func ledgerEntry(ctx context.Context, db dbtx, tbl string, fp, head []byte, source, format, path string) (fileEntry, error) {
 	var e fileEntry
-	err := pool.QueryRow(ctx, `
-		INSERT INTO ingest_files (tbl, fingerprint, source, format, path) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (tbl, fingerprint) DO UPDATE SET path = excluded.path
-		RETURNING id, byte_offset, lines`, tbl, fp, source, format, path).Scan(&e.id, &e.offset, &e.lines)
+	err := db.QueryRow(ctx, `
+		INSERT INTO ingest_files (tbl, fingerprint, source, format, path, head_sha256) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (tbl, fingerprint) DO UPDATE SET path = excluded.path,
+			source = CASE WHEN ingest_files.byte_offset = 0 THEN excluded.source ELSE ingest_files.source END,
+			format = CASE WHEN ingest_files.byte_offset = 0 THEN excluded.format ELSE ingest_files.format END
+		RETURNING id, byte_offset, lines, coalesce(check_offset, 0), check_sha256`, tbl, fp, source, format, path, head).
+		Scan(&e.id, &e.offset, &e.lines, &e.checkOffset, &e.checkSum)
 	if err != nil {
 		return e, fmt.Errorf("ingest ledger: %w", err)
 	}
@@ -31,7 +39,9 @@ func ledgerEntry(ctx context.Context, pool *pgxpool.Pool, tbl string, fp []byte,
 }
 
 const advanceLedger = `
-	UPDATE ingest_files SET byte_offset = $2, lines = $3, rows = rows + $4, rejects = rejects + $5, updated_at = now()
+	UPDATE ingest_files SET byte_offset = $2, lines = $3, rows = rows + $4, rejects = rejects + $5,
+		check_offset = CASE WHEN $7::bytea IS NULL THEN check_offset ELSE $6 END,
+		check_sha256 = coalesce($7::bytea, check_sha256), updated_at = now()
 	WHERE id = $1`
 
 const touchDays = `

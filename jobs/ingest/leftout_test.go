@@ -23,6 +23,9 @@ func TestLeftOut(t *testing.T) {
 		{"files named by hand", ingest.Source{Name: "squid"}, ingest.Result{}, ""},
 		{"unreadable file", ingest.Source{Name: "squid", Files: []string{"a"}}, ingest.Result{FileErrors: bad},
 			"squid: /l/access.log.2.gz not read from offset 512: unexpected EOF"},
+		{"held file", ingest.Source{Name: "squid", Files: []string{"a"}},
+			ingest.Result{Held: []ingest.Held{{Path: "/l/access.log", Reason: "changed since it was read", Fix: "'ispacct ingest --reload …' reloads it"}}},
+			"squid: /l/access.log changed since it was read: 'ispacct ingest --reload …' reloads it"},
 		{"rejects above threshold", ingest.Source{Name: "web", Files: []string{"a"}}, ingest.Result{Lines: 100, Rejects: 2},
 			"web: 2 of 100 lines rejected, above the threshold of 1.00%"},
 	} {

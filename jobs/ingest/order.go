@@ -40,7 +40,8 @@ func NoMatch(source string, globs []string) string {
 
 // LeftOut lists, one line each, what a run of src left out and makes it
 // partly done: configured globs that matched no file, files that could
-// not be read, and rejects above threshold, a share of the lines read.
+// not be read, files held (in another format, or cut since they were
+// read), and rejects above threshold, a share of the lines read.
 func LeftOut(src Source, res *Result, threshold float64) []string {
 	var out []string
 	if len(src.Globs) > 0 && len(src.Files) == 0 {
@@ -48,6 +49,9 @@ func LeftOut(src Source, res *Result, threshold float64) []string {
 	}
 	for _, fe := range res.FileErrors {
 		out = append(out, fmt.Sprintf("%s: %s not read from offset %d: %s", src.Name, fe.Path, fe.Offset, fe.Err))
+	}
+	for _, h := range res.Held {
+		out = append(out, fmt.Sprintf("%s: %s %s: %s", src.Name, h.Path, h.Reason, h.Fix))
 	}
 	if res.Lines > 0 && float64(res.Rejects)/float64(res.Lines) > threshold {
 		out = append(out, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",

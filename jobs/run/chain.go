@@ -102,6 +102,7 @@ func (c *chainRun) ingest(ctx context.Context) error {
 	opt := ingest.FromConfig(cfg, c.deps.Now(), c.jobLog)
 	opt.Wait = true
 	opt.Progress = c.deps.Progress
+	opt.Tally = tally(c.res.ID) // the ledger counts rows as their batches commit
 	srcs, err := ingest.Sources(cfg, nil)
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/jobs/ingest"
 )
 
 // Run is one row of the ledger: an attempt of a chain for a period.
@@ -116,18 +118,21 @@ func Record(ctx context.Context, pool *pgxpool.Pool, r *Result) error {
 				return err
 			}
 		} else {
-			_, err := tx.Exec(ctx, `UPDATE runs SET status = $2, step = nullif($3, ''), finished_at = $4, rows = $5,
-				rejects = $6, deliveries = $7, error = nullif($8, '') WHERE id = $1`,
-				r.ID, r.Status, step, r.FinishedAt, r.Rows, r.Rejects, r.Deliveries, r.Error)
+			// Rows and rejects were counted into the row batch by batch as
+			// they committed (tally): the ledger's figures are the ones
+			// that hold, and the result takes them.
+			err := tx.QueryRow(ctx, `UPDATE runs SET status = $2, step = nullif($3, ''), finished_at = $4,
+				deliveries = $5, error = nullif($6, '') WHERE id = $1 RETURNING rows, rejects`,
+				r.ID, r.Status, step, r.FinishedAt, r.Deliveries, r.Error).Scan(&r.Rows, &r.Rejects)
 			if err != nil {
 				return err
 			}
 		}
-		for _, s := range r.Sources {
-			_, err := tx.Exec(ctx, `INSERT INTO run_sources (run_id, source, files, lines, rows, rejects, file_errors)
+		for i, s := range r.Sources {
+			err := tx.QueryRow(ctx, `INSERT INTO run_sources (run_id, source, files, lines, rows, rejects, file_errors)
 				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, source) DO UPDATE SET files = excluded.files,
-				lines = excluded.lines, rows = excluded.rows, rejects = excluded.rejects, file_errors = excluded.file_errors`,
-				r.ID, s.Source, s.Files, s.Lines, s.Rows, s.Rejects, s.FileErrors)
+				file_errors = excluded.file_errors RETURNING lines, rows, rejects`,
+				r.ID, s.Source, s.Files, s.Lines, s.Rows, s.Rejects, s.FileErrors).Scan(&r.Sources[i].Lines, &r.Sources[i].Rows, &r.Sources[i].Rejects)
 			if err != nil {
 				return err
 			}
@@ -139,6 +144,25 @@ func Record(ctx context.Context, pool *pgxpool.Pool, r *Result) error {
 	}
 	r.Recorded = true
 	return nil
+}
+
+// tally counts an ingest batch into run id's row and its source's row, in
+// the batch's own transaction: a run killed half way is left in the
+// ledger with exactly the rows it committed.
+func tally(id int64) func(context.Context, pgx.Tx, ingest.Tally) error {
+	return func(ctx context.Context, tx pgx.Tx, t ingest.Tally) error {
+		if _, err := tx.Exec(ctx, `UPDATE runs SET rows = rows + $2, rejects = rejects + $3 WHERE id = $1`, id, t.Rows, t.Rejects); err != nil {
+			return fmt.Errorf("run ledger: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO run_sources (run_id, source, files, lines, rows, rejects, file_errors)
+			VALUES ($1, $2, 0, $3, $4, $5, 0) ON CONFLICT (run_id, source) DO UPDATE SET lines = run_sources.lines + excluded.lines,
+			rows = run_sources.rows + excluded.rows, rejects = run_sources.rejects + excluded.rejects`,
+			id, t.Source, t.Lines, t.Rows, t.Rejects)
+		if err != nil {
+			return fmt.Errorf("run ledger: %w", err)
+		}
+		return nil
+	}
 }
 
 // Runs lists the last limit runs of job, newest first, with their sources.

@@ -19,7 +19,7 @@ func Command(cfg *config.Config, job Job, period string) string {
 	if job == JobMonthly {
 		cmd = "ispacct run monthly --month " + period
 	}
-	return cmd + configFlag(cfg)
+	return cmd + cfg.Flag()
 }
 
 // ResendCommand is the command line that sends the archive of p again.
@@ -28,25 +28,7 @@ func ResendCommand(cfg *config.Config, p report.Period) string {
 	if p.Kind == "month" {
 		cmd = "ispacct resend --period month --from " + p.Start.Format("2006-01-02")
 	}
-	return cmd + configFlag(cfg)
-}
-
-// configFlag names the configuration file in a command line, unless it is
-// the one ispacct finds by itself.
-func configFlag(cfg *config.Config) string {
-	if cfg.File != "" && !isDefaultPath(cfg.File) {
-		return fmt.Sprintf(" --config %q", cfg.File)
-	}
-	return ""
-}
-
-func isDefaultPath(file string) bool {
-	for _, p := range config.DefaultPaths {
-		if p == file {
-			return true
-		}
-	}
-	return false
+	return cmd + cfg.Flag()
 }
 
 // notify mails the administrator that res failed, with the command that
