@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/url"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/ingest"
 )
 
@@ -19,9 +19,10 @@ func init() {
 		help: `Loads the configuration (--config, ./ispacct.toml or
 /etc/ispacct/ispacct.toml), applies the environment (DATABASE_URL,
 ISPACCT_STATE_DIR, ISPACCT_TIMEZONE), validates it and prints the result
-with defaults filled in. A password in the database URL is masked. Exits 2
-naming the key, the value and why when something is wrong. Warns (on
-stderr, exit 0) of what is valid but likely a mistake: a source whose
+with defaults filled in. Passwords in the database URL are masked in every
+form it may take (URL or key=value); the SMTP password is never printed.
+Exits 2 naming the key, the value and why when something is wrong. Warns
+(on stderr, exit 0) of what is valid but likely a mistake: a source whose
 paths match no file, and no delivery (SMTP or Maildir) configured.
 
 Example:
@@ -29,12 +30,7 @@ Example:
 		setup: func(fs *flag.FlagSet, a *app) {},
 		run: func(ctx context.Context, a *app, args []string) error {
 			c := *a.cfg
-			if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
-				if _, ok := u.User.Password(); ok {
-					u.User = url.UserPassword(u.User.Username(), "xxxxx")
-					c.Database.URL = u.String()
-				}
-			}
+			c.Database.URL = config.MaskConnString(c.Database.URL)
 			if c.File != "" {
 				fmt.Fprintf(a.stdout, "# from %s\n", c.File)
 			} else {
