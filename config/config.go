@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,6 +108,11 @@ type Report struct {
 	RawSheets bool `toml:"raw_sheets"`
 	// MonthlyRawASC keeps the raw .asc files in monthly archives.
 	MonthlyRawASC bool `toml:"monthly_raw_asc"`
+	// Group may read archives, the outbox and the state folder, besides
+	// their owner; empty: the owner alone.
+	Group string `toml:"group"`
+	// GID is Group's id, 0 for none.
+	GID int `toml:"-"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -256,6 +263,9 @@ func (c *Config) validate() error {
 	if err := notAFile("report.out_dir", c.Report.OutDir, c); err != nil {
 		return err
 	}
+	if err := c.lookupGroup(); err != nil {
+		return err
+	}
 	if c.Netsetup.Parent == "" || strings.ContainsAny(c.Netsetup.Parent, " /.") || len(c.Netsetup.Parent) > 10 {
 		return c.fail("netsetup.parent", c.Netsetup.Parent, "not an interface name like eth1 (no dot, at most 10 characters so that <parent>.<vlan> fits)")
 	}
@@ -346,4 +356,20 @@ func (c *Config) Source(name string) (Source, bool) {
 		}
 	}
 	return Source{}, false
+}
+
+func (c *Config) lookupGroup() error {
+	if c.Report.Group == "" {
+		return nil
+	}
+	g, err := user.LookupGroup(c.Report.Group)
+	if err != nil {
+		return c.fail("report.group", c.Report.Group, "no such group (getent group names them)")
+	}
+	gid, err := strconv.Atoi(g.Gid)
+	if err != nil || gid <= 0 {
+		return c.fail("report.group", c.Report.Group, "want a group other than root's")
+	}
+	c.Report.GID = gid
+	return nil
 }

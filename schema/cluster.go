@@ -314,7 +314,14 @@ func (c *Cluster) run(ctx context.Context, cred *syscall.Credential, name string
 // lockFile takes an exclusive flock on path, so that two processes do not
 // initialise or start the cluster at once.
 func lockFile(path string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// The folder holding the lock (the state folder) is the owner's alone;
+	// the folders above it, made here when missing, stay passable, for the
+	// postgres user must get through them.
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)

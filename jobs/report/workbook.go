@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ispacct/ispacct/archive"
+	"github.com/ispacct/ispacct/atomicfile"
 )
 
 const mb = 1 << 20
@@ -24,14 +25,19 @@ const Unassigned = "unassigned"
 // writeWorkbook builds the period's workbook from the aggregates (and the
 // raw rows, when asked) and writes it to w.
 func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, w io.Writer) error {
-	if opt.TmpDir != "" {
-		// 0755: MkdirAll gives its mode to parents it creates too, and the
-		// state folder must stay passable for the private database.
-		if err := os.MkdirAll(opt.TmpDir, 0o755); err != nil {
-			return err
-		}
+	tmp := opt.TmpDir
+	if tmp == "" {
+		tmp = os.TempDir()
 	}
-	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, opt.TmpDir)
+	// The spool lives in a folder of this run's own, removed however the
+	// build ends (an error, a cancelled context); what a killed run left
+	// there is removed here by the next one.
+	tmp, remove, err := atomicfile.RunDir(tmp, opt.Perm)
+	if err != nil {
+		return err
+	}
+	defer remove()
+	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, tmp)
 	if err != nil {
 		return err
 	}
