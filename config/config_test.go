@@ -23,7 +23,7 @@ func TestExampleLoads(t *testing.T) {
 // sources finds its bundled log.
 func TestSampleLoads(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
-	c, err := Load("../../fixtures/sample.toml")
+	c, err := Load("../fixtures/sample.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
