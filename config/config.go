@@ -93,6 +93,10 @@ type Rollup struct {
 type Retention struct {
 	RawDays       int `toml:"raw_days"`
 	AggregateDays int `toml:"aggregate_days"`
+	// PseudonymiseDays: after this many days the client addresses of raw
+	// rows are cut to their /24 (IPv6: /48) and rejected log lines
+	// deleted; 0 keeps them whole.
+	PseudonymiseDays int `toml:"pseudonymise_days"`
 }
 
 // Netsetup says where the VLAN list is and which NIC carries the VLANs.
@@ -276,6 +280,10 @@ func (c *Config) validate() error {
 		(c.Retention.AggregateDays > 0 && c.Retention.AggregateDays < c.Retention.RawDays) {
 		return c.fail("retention.aggregate_days", fmt.Sprint(c.Retention.AggregateDays),
 			"must be 0 (keep all) or at least retention.raw_days: aggregates are what is left of old raw rows")
+	}
+	if p := c.Retention.PseudonymiseDays; p < 0 || (c.Retention.RawDays > 0 && p > c.Retention.RawDays) {
+		return c.fail("retention.pseudonymise_days", fmt.Sprint(p),
+			"must be 0 (keep addresses whole) or a number of days up to retention.raw_days: the raw rows are gone after that")
 	}
 	for i, d := range c.Rollup.LocalDomains {
 		if d == "" || strings.ContainsAny(d, "@ \t") || d != strings.ToLower(d) {

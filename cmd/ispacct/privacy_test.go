@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"net"
@@ -122,5 +123,40 @@ timeout = "5s"
 				}
 			}
 		})
+	}
+}
+
+// TestMaintainPseudonymise: maintain --dry-run says which rows' client
+// addresses it would cut and changes none; maintain then cuts them.
+func TestMaintainPseudonymise(t *testing.T) {
+	dir := isolate(t)
+	db := pgtest.New(t)
+	t.Setenv("ISPACCT_TIMEZONE", "Europe/Berlin")
+	log := filepath.Join(dir, "access.log")
+	os.WriteFile(log, []byte("1795215541.000 1 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -\n"), 0o644)
+	cfg := filepath.Join(dir, "ispacct.toml")
+	os.WriteFile(cfg, []byte("[ingest]\nmax_age_days = 100000\n[retention]\npseudonymise_days = 7\n"), 0o644)
+	base := []string{"--config", cfg, "--db", db.ConnString}
+	if code, out, stderr := ispacct(t, append([]string{"ingest", "--format", "squid", log}, base...)...); code != 0 {
+		t.Fatalf("ingest: %d %s%s", code, out, stderr)
+	}
+	address := func() string {
+		var ip string
+		db.Pool.QueryRow(context.Background(), `SELECT ip_client::text FROM proxy`).Scan(&ip)
+		return ip
+	}
+	code, out, _ := ispacct(t, append([]string{"maintain", "--dry-run"}, base...)...)
+	if code != 0 || !strings.Contains(out, "would pseudonymise 1 row(s)") || !strings.Contains(out, "proxy_p20261120") {
+		t.Fatalf("maintain --dry-run: exit %d\n%s", code, out)
+	}
+	t.Logf("dry run:\n%s", out)
+	if ip := address(); ip != "10.4.24.77/32" {
+		t.Fatalf("the dry run changed the address to %s", ip)
+	}
+	if code, out, stderr := ispacct(t, append([]string{"maintain"}, base...)...); code != 0 {
+		t.Fatalf("maintain: exit %d\n%s%s", code, out, stderr)
+	}
+	if ip := address(); ip != "10.4.24.0/24" {
+		t.Fatalf("after maintain the address is %s, want 10.4.24.0/24", ip)
 	}
 }

@@ -191,8 +191,8 @@ func (c *chainRun) deliver(ctx context.Context) error {
 // failure here leaves the accounting done, and the run partial.
 func (c *chainRun) retention(ctx context.Context) error {
 	cfg := c.deps.Cfg
-	r := maintain.Retention{RawDays: cfg.Retention.RawDays, AggregateDays: cfg.Retention.AggregateDays}
-	if r.RawDays == 0 && r.AggregateDays == 0 {
+	r := maintain.FromConfig(cfg.Retention)
+	if r.None() {
 		return nil // no limit: everything is kept
 	}
 	plan, err := maintain.PlanRetention(ctx, c.deps.Pool, r, c.deps.Now(), cfg.Loc)
