@@ -97,8 +97,8 @@ func RunDir(parent string, perm Perm) (dir string, remove func(), err error) {
 }
 
 // SweepRunDirs removes the run folders (RunDir) of dead processes under
-// parent, and loose files there older than oldLeftover (an older ispacct
-// spooled into parent itself).
+// parent, and the workbook spool files an older ispacct wrote into parent
+// itself once they are older than oldLeftover.
 func SweepRunDirs(parent string) error {
 	entries, err := os.ReadDir(parent)
 	if err != nil {
@@ -107,7 +107,8 @@ func SweepRunDirs(parent string) error {
 	for _, e := range entries {
 		p := filepath.Join(parent, e.Name())
 		if !e.IsDir() {
-			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > oldLeftover {
+			old := strings.HasPrefix(e.Name(), "ispacct-xlsx-") || strings.HasPrefix(e.Name(), "excelize-")
+			if fi, err := e.Info(); err == nil && old && time.Since(fi.ModTime()) > oldLeftover {
 				os.Remove(p)
 			}
 			continue

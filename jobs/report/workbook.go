@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -27,7 +28,9 @@ const Unassigned = "unassigned"
 func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, w io.Writer) error {
 	tmp := opt.TmpDir
 	if tmp == "" {
-		tmp = os.TempDir()
+		// A folder of ispacct's own: the sweep below must not look at
+		// other programs' files.
+		tmp = filepath.Join(os.TempDir(), "ispacct")
 	}
 	// The spool lives in a folder of this run's own, removed however the
 	// build ends (an error, a cancelled context); what a killed run left
