@@ -30,7 +30,7 @@ func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Option
 	if tmp == "" {
 		// A folder of ispacct's own: the sweep below must not look at
 		// other programs' files.
-		tmp = filepath.Join(os.TempDir(), "ispacct")
+		tmp = filepath.Join(os.TempDir(), fmt.Sprintf("ispacct-spool-%d", os.Getuid()))
 	}
 	// The spool lives in a folder of this run's own, removed however the
 	// build ends (an error, a cancelled context); what a killed run left
