@@ -22,6 +22,7 @@ test-deps: deps ## also install the real servers and readers the tests use
 	@mailer/testdata/install-mailservers.sh
 	@archive/testdata/install-libreoffice.sh
 	@archive/testdata/install-openpyxl.sh
+	@jobs/run/testdata/install-systemd.sh
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct

@@ -12,13 +12,19 @@ import (
 
 // Write writes a file so that a crash never leaves a half-written
 // one where a good one is expected: it writes a temporary file beside the
-// target, syncs it, renames it over the target and syncs the folder.
-func Write(path string, write func(w io.Writer) error) (err error) {
+// target, syncs it, renames it over the target and syncs the folder. The
+// file gets perm's mode and group, and so do the folders made for it. On
+// any error the temporary file is removed; what a killed run left is
+// removed by the next write to the folder (Sweep).
+func Write(path string, perm Perm, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := perm.MkdirAll(dir); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// What killed runs left here goes first; a failing sweep must not stop
+	// the write.
+	Sweep(dir)
+	f, err := os.CreateTemp(dir, tempPattern(filepath.Base(path)))
 	if err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
@@ -31,7 +37,7 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err := write(f); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := perm.apply(f); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -57,9 +63,9 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 // WriteSum is Write that also returns the size and the sha256
 // (hex) of what write wrote, as the archive and its encrypted copy report
 // them.
-func WriteSum(path string, write func(w io.Writer) error) (size int64, sha string, err error) {
+func WriteSum(path string, perm Perm, write func(w io.Writer) error) (size int64, sha string, err error) {
 	h := sha256.New()
-	err = Write(path, func(w io.Writer) error {
+	err = Write(path, perm, func(w io.Writer) error {
 		cw := &countWriter{w: io.MultiWriter(w, h)}
 		err := write(cw)
 		size = cw.n

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,6 +97,10 @@ type Rollup struct {
 type Retention struct {
 	RawDays       int `toml:"raw_days"`
 	AggregateDays int `toml:"aggregate_days"`
+	// PseudonymiseDays: after this many days the client addresses of raw
+	// rows are cut to their /24 (IPv6: /48) and rejected log lines
+	// deleted; 0 keeps them whole.
+	PseudonymiseDays int `toml:"pseudonymise_days"`
 }
 
 // Netsetup says where the VLAN list is and which NIC carries the VLANs.
@@ -110,6 +116,11 @@ type Report struct {
 	RawSheets bool `toml:"raw_sheets"`
 	// MonthlyRawASC keeps the raw .asc files in monthly archives.
 	MonthlyRawASC bool `toml:"monthly_raw_asc"`
+	// Group may read archives, the outbox and the state folder, besides
+	// their owner; empty: the owner alone.
+	Group string `toml:"group"`
+	// GID is Group's id, 0 for none.
+	GID int `toml:"-"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -291,6 +302,9 @@ func (c *Config) validate() error {
 	if err := notAFile("report.out_dir", c.Report.OutDir, c); err != nil {
 		return err
 	}
+	if err := c.lookupGroup(); err != nil {
+		return err
+	}
 	if c.Netsetup.Parent == "" || strings.ContainsAny(c.Netsetup.Parent, " /.") || len(c.Netsetup.Parent) > 10 {
 		return c.fail("netsetup.parent", c.Netsetup.Parent, "not an interface name like eth1 (no dot, at most 10 characters so that <parent>.<vlan> fits)")
 	}
@@ -301,6 +315,10 @@ func (c *Config) validate() error {
 		(c.Retention.AggregateDays > 0 && c.Retention.AggregateDays < c.Retention.RawDays) {
 		return c.fail("retention.aggregate_days", fmt.Sprint(c.Retention.AggregateDays),
 			"must be 0 (keep all) or at least retention.raw_days: aggregates are what is left of old raw rows")
+	}
+	if p := c.Retention.PseudonymiseDays; p < 0 || (c.Retention.RawDays > 0 && p > c.Retention.RawDays) {
+		return c.fail("retention.pseudonymise_days", fmt.Sprint(p),
+			"must be 0 (keep addresses whole) or a number of days up to retention.raw_days: the raw rows are gone after that")
 	}
 	for i, d := range c.Rollup.LocalDomains {
 		if d == "" || strings.ContainsAny(d, "@ \t") || d != strings.ToLower(d) {
@@ -386,4 +404,20 @@ func (c *Config) Source(name string) (Source, bool) {
 		}
 	}
 	return Source{}, false
+}
+
+func (c *Config) lookupGroup() error {
+	if c.Report.Group == "" {
+		return nil
+	}
+	g, err := user.LookupGroup(c.Report.Group)
+	if err != nil {
+		return c.fail("report.group", c.Report.Group, "no such group (getent group names them)")
+	}
+	gid, err := strconv.Atoi(g.Gid)
+	if err != nil || gid <= 0 {
+		return c.fail("report.group", c.Report.Group, "want a group other than root's")
+	}
+	c.Report.GID = gid
+	return nil
 }

@@ -57,6 +57,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad glob", "[[source]]\nname = \"a\"\nformat = \"squid\"\npaths = [\"/x/[\"]\n", `bad glob pattern`},
 		{"no paths", "[[source]]\nname = \"a\"\nformat = \"squid\"\n", `source[0].paths: missing`},
 		{"state dir is a file", "state_dir = \"ispacct.toml\"\n", `state_dir = `},
+		{"negative pseudonymise days", "[retention]\npseudonymise_days = -1\n", `retention.pseudonymise_days = "-1": must be 0`},
+		{"pseudonymise after raw rows go", "[retention]\nraw_days = 7\npseudonymise_days = 30\n", `up to retention.raw_days`},
+		{"unknown group", "[report]\ngroup = \"no-such-group-here\"\n", `report.group = "no-such-group-here": no such group`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,14 +1,14 @@
 package mailer
 
 import (
-	"github.com/ispacct/ispacct/atomicfile"
-
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"filippo.io/age"
+
+	"github.com/ispacct/ispacct/atomicfile"
 )
 
 // EncryptedSuffix is added to an archive's name when it is encrypted.
@@ -50,13 +50,13 @@ func AgeRecipients(keys []string, file string) ([]age.Recipient, error) {
 //
 // It returns dst's size and sha256. Encryption uses a fresh random file
 // key, so two runs over the same file give different bytes.
-func EncryptFile(src, dst string, recipients []age.Recipient) (int64, string, error) {
+func EncryptFile(src, dst string, recipients []age.Recipient, perm atomicfile.Perm) (int64, string, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return 0, "", fmt.Errorf("encrypt %q: %w", src, err)
 	}
 	defer in.Close()
-	n, sha, err := atomicfile.WriteSum(dst, func(w io.Writer) error {
+	n, sha, err := atomicfile.WriteSum(dst, perm, func(w io.Writer) error {
 		aw, err := age.Encrypt(w, recipients...)
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/ispacct/ispacct/atomicfile"
 	"github.com/ispacct/ispacct/mailer"
 	"github.com/ispacct/ispacct/mailer/mailtest"
 )
@@ -34,7 +35,7 @@ func TestEncryptDecryptsWithAgeTool(t *testing.T) {
 		t.Fatalf("recipients: %d %v", len(rcpts), err)
 	}
 	dst := filepath.Join(dir, "acct-2026-11-21.zip"+mailer.EncryptedSuffix)
-	n, sum, err := mailer.EncryptFile(src, dst, rcpts)
+	n, sum, err := mailer.EncryptFile(src, dst, rcpts, atomicfile.Private(0))
 	if err != nil {
 		t.Fatal(err)
 	}

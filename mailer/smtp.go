@@ -52,7 +52,9 @@ type SendError struct {
 	Err       error
 }
 
-func (e *SendError) Error() string { return e.Stage + ": " + e.Err.Error() }
+// Error is the stage and the server's reply, cleaned (CleanReply): it is
+// what logs and the outbox keep.
+func (e *SendError) Error() string { return e.Stage + ": " + CleanReply(e.Err.Error()) }
 func (e *SendError) Unwrap() error { return e.Err }
 
 // DialSMTP connects, says EHLO, secures the connection and logs in as
@@ -112,7 +114,8 @@ func smtpAuth(name string) (mail.SMTPAuthType, error) {
 }
 
 // Send transfers one rendered message to the given envelope recipients
-// and returns the server's reply to it ("2.0.0 Ok: queued as 1A2B3C").
+// and returns the server's reply to it ("2.0.0 Ok: queued as 1A2B3C"),
+// cleaned (CleanReply).
 // Either every recipient is accepted and the message sent, or none: a
 // refused recipient aborts the transaction, so a retry never reaches the
 // others twice.
@@ -149,7 +152,7 @@ func (s *SMTPSession) Send(ctx context.Context, from string, to []string, eml io
 	}
 	reply := ""
 	if dc, ok := w.(*smtp.DataCloser); ok {
-		reply = dc.ServerResponse()
+		reply = CleanReply(dc.ServerResponse())
 	}
 	return reply, nil
 }

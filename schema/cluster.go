@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Cluster is the private PostgreSQL server ispacct runs for itself when no
@@ -29,11 +30,16 @@ type Cluster struct {
 	Log      *slog.Logger
 }
 
-// ClusterDB, ClusterUser and ClusterPort name the private cluster's database.
+// ClusterDB, ClusterUser and ClusterPort name the private cluster's
+// database. ClusterUser owns the database and is what ispacct works as;
+// it is no superuser, so that no query can read the server's files or
+// run programs. ClusterAdmin is the superuser, used only to set up roles
+// and databases.
 const (
-	ClusterDB   = "ispacct"
-	ClusterUser = "ispacct"
-	ClusterPort = 5432
+	ClusterDB    = "ispacct"
+	ClusterUser  = "ispacct"
+	ClusterAdmin = "postgres"
+	ClusterPort  = 5432
 )
 
 // ErrNoServerBinaries says that PostgreSQL's server programs are missing.
@@ -134,6 +140,35 @@ func (c *Cluster) ConnString() (string, error) {
 	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", sock, ClusterPort, ClusterUser, ClusterDB), nil
 }
 
+// AdminConnString is how to reach the running private cluster as its
+// superuser, for setting up databases (tests, benchmarks): ClusterAdmin,
+// or ClusterUser in a cluster made by an older ispacct, where it is the
+// superuser.
+func (c *Cluster) AdminConnString(ctx context.Context) (string, error) {
+	_, sock, err := c.paths()
+	if err != nil {
+		return "", err
+	}
+	for _, user := range []string{ClusterAdmin, ClusterUser} {
+		conn := fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable", sock, ClusterPort, user)
+		if super, err := isSuperuser(ctx, conn); err == nil && super {
+			return conn, nil
+		}
+	}
+	return "", fmt.Errorf("private database: no superuser to connect as")
+}
+
+func isSuperuser(ctx context.Context, conn string) (bool, error) {
+	cn, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		return false, err
+	}
+	defer cn.Close(ctx)
+	var super bool
+	err = cn.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super)
+	return super, err
+}
+
 // Status reports where the cluster is and whether it runs.
 func (c *Cluster) Status() (ClusterStatus, error) {
 	data, sock, err := c.paths()
@@ -194,7 +229,7 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	}
 	defer unlock()
 	if _, running := postmasterPID(data); running {
-		return conn, createDatabase(ctx, sock)
+		return conn, c.createDatabase(ctx, sock)
 	}
 	if cred != nil {
 		// The postgres user must pass through the folder holding the
@@ -219,7 +254,7 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
 		c.Log.Info("creating private database cluster", "data_dir", data)
-		if err := c.run(ctx, cred, filepath.Join(bin, "initdb"), "-D", data, "-U", ClusterUser,
+		if err := c.run(ctx, cred, filepath.Join(bin, "initdb"), "-D", data, "-U", ClusterAdmin,
 			"--auth=trust", "--encoding=UTF8", "--locale=C"); err != nil {
 			return "", fmt.Errorf("initdb %q: %w", data, err)
 		}
@@ -230,7 +265,7 @@ func (c *Cluster) Start(ctx context.Context) (string, error) {
 	if err := c.run(ctx, cred, filepath.Join(bin, "pg_ctl"), "-D", data, "-l", logFile, "-o", opts, "-w", "-t", "120", "start"); err != nil {
 		return "", fmt.Errorf("start private database (log: %q): %w", logFile, err)
 	}
-	if err := createDatabase(ctx, sock); err != nil {
+	if err := c.createDatabase(ctx, sock); err != nil {
 		return "", err
 	}
 	return conn, nil
@@ -259,18 +294,40 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return nil
 }
 
-func createDatabase(ctx context.Context, sock string) error {
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable", sock, ClusterPort, ClusterUser))
+// createDatabase makes the application's role and its database, owned by
+// it, as the superuser. A cluster made by an older ispacct has no
+// ClusterAdmin: there ClusterUser is the superuser, and stays one.
+func (c *Cluster) createDatabase(ctx context.Context, sock string) error {
+	admin := ClusterAdmin
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable", sock, ClusterPort, admin))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "28000" { // role does not exist
+		admin = ClusterUser
+		c.Log.Warn("the private database was made by an older ispacct: ispacct works in it as a superuser; to drop that, make it anew (ispacct db stop, move its data folder away, load the archives back)", "data_dir", filepath.Dir(sock))
+		conn, err = pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable", sock, ClusterPort, admin))
+	}
 	if err != nil {
 		return fmt.Errorf("connect to private database: %w", err)
 	}
 	defer conn.Close(ctx)
+	if admin == ClusterAdmin {
+		// NOSUPERUSER and no right to make roles or databases: what the
+		// application needs it has as the owner of its database.
+		_, err := conn.Exec(ctx, `DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+ClusterUser+`') THEN
+				CREATE ROLE `+pgx.Identifier{ClusterUser}.Sanitize()+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+			END IF;
+		END $$`)
+		if err != nil {
+			return fmt.Errorf("private database: create role %s: %w", ClusterUser, err)
+		}
+	}
 	var exists bool
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, ClusterDB).Scan(&exists); err != nil {
 		return fmt.Errorf("private database: %w", err)
 	}
 	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{ClusterDB}.Sanitize()); err != nil {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{ClusterDB}.Sanitize()+" OWNER "+pgx.Identifier{ClusterUser}.Sanitize()); err != nil {
 			return fmt.Errorf("create database %s: %w", ClusterDB, err)
 		}
 	}
@@ -295,6 +352,7 @@ func serverCredential() (*syscall.Credential, error) {
 func (c *Cluster) run(ctx context.Context, cred *syscall.Credential, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = "/"
+	cmd.Env = serverEnv(os.Environ())
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
@@ -314,7 +372,14 @@ func (c *Cluster) run(ctx context.Context, cred *syscall.Credential, name string
 // lockFile takes an exclusive flock on path, so that two processes do not
 // initialise or start the cluster at once.
 func lockFile(path string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// The folder holding the lock (the state folder) is the owner's alone;
+	// the folders above it, made here when missing, stay passable, for the
+	// postgres user must get through them.
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
@@ -326,4 +391,29 @@ func lockFile(path string) (func(), error) {
 		return nil, fmt.Errorf("lock %q: %w", path, err)
 	}
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+// serverEnv is the environment the server programs get: what PostgreSQL
+// needs (the path, locale and time zone, its own OOM settings) and
+// nothing else. ispacct's own may hold secrets (ISPACCT_SMTP_PASSWORD,
+// PGPASSWORD, DATABASE_URL) that the server would otherwise keep in its
+// environment for as long as it runs.
+func serverEnv(env []string) []string {
+	out := []string{}
+	hasPath := false
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "PATH":
+			hasPath = true
+			out = append(out, kv)
+		case k == "LANG", k == "LANGUAGE", k == "TZ", strings.HasPrefix(k, "LC_"),
+			strings.HasPrefix(k, "PG_OOM_ADJUST_"):
+			out = append(out, kv)
+		}
+	}
+	if !hasPath {
+		out = append(out, "PATH=/usr/local/bin:/usr/bin:/bin")
+	}
+	return out
 }

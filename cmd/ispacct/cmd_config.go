@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/ingest"
 )
 
@@ -18,9 +18,10 @@ func newConfigCommand() *command {
 		help: `Loads the configuration (--config, ./ispacct.toml or
 /etc/ispacct/ispacct.toml), applies the environment (DATABASE_URL,
 ISPACCT_STATE_DIR, ISPACCT_TIMEZONE), validates it and prints the result
-with defaults filled in. A password in the database URL is masked. Exits 2
-naming the key, the value and why when something is wrong. Warns (on
-stderr, exit 0) of what is valid but likely a mistake: a source whose
+with defaults filled in. Passwords in the database URL are masked in every
+form it may take (URL or key=value); the SMTP password is never printed.
+Exits 2 naming the key, the value and why when something is wrong. Warns
+(on stderr, exit 0) of what is valid but likely a mistake: a source whose
 paths match no file, and no delivery (SMTP or Maildir) configured.
 
 Example:
@@ -34,12 +35,7 @@ func runConfig(ctx context.Context, a *app, args []string) error {
 		return usagef("unexpected arguments %q", args)
 	}
 	c := *a.cfg
-	if u, err := url.Parse(c.Database.URL); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			c.Database.URL = u.String()
-		}
-	}
+	c.Database.URL = config.MaskConnString(c.Database.URL)
 	if c.File != "" {
 		fmt.Fprintf(a.stdout, "# from %s\n", c.File)
 	} else {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ispacct/ispacct/atomicfile"
 	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/lock"
@@ -35,9 +36,11 @@ type Options struct {
 	// its empty fields.
 	Report report.Options
 	Outbox string // where rendered messages wait: <state_dir>/outbox
-	Host   string // names this box in Message-IDs and bodies; default the host name
-	Wait   bool   // wait for another run's lock instead of returning *lock.HeldError
-	Log    *slog.Logger
+	// Perm is who may read the outbox; the zero Perm is the owner alone.
+	Perm atomicfile.Perm
+	Host string // names this box in Message-IDs and bodies; default the host name
+	Wait bool   // wait for another run's lock instead of returning *lock.HeldError
+	Log  *slog.Logger
 	// Now is the clock, time.Now when nil; tests move it past a backoff.
 	Now func() time.Time
 }
@@ -50,6 +53,7 @@ func FromConfig(c *config.Config, log *slog.Logger) Options {
 		OutDir: c.Report.OutDir,
 		Report: report.FromConfig(c, "", log),
 		Outbox: filepath.Join(c.StateDir, "outbox"),
+		Perm:   atomicfile.Private(c.Report.GID),
 		Log:    log,
 	}
 }

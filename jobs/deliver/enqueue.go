@@ -118,7 +118,7 @@ func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch strin
 				return nil, fmt.Errorf("deliver %s (smtp): %w", s.Period, err)
 			}
 			enc := filepath.Join(opt.Outbox, fmt.Sprintf(".%s-g%d%s", name, gen, mailer.EncryptedSuffix))
-			n, sum, err := mailer.EncryptFile(archive, enc, rcpts)
+			n, sum, err := mailer.EncryptFile(archive, enc, rcpts, opt.Report.Perm)
 			if err != nil {
 				return nil, fmt.Errorf("deliver %s (smtp): %w", s.Period, err)
 			}
@@ -149,7 +149,7 @@ func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch strin
 func record(ctx context.Context, pool *pgxpool.Pool, opt Options, d *Delivery, msg *mailer.Message) (*Delivery, error) {
 	d.EMLPath = filepath.Join(opt.Outbox, emlName(d))
 	h := sha256.New()
-	err := atomicfile.Write(d.EMLPath, func(w io.Writer) error {
+	err := atomicfile.Write(d.EMLPath, opt.Perm, func(w io.Writer) error {
 		n, err := msg.WriteTo(io.MultiWriter(w, h))
 		d.EMLBytes = n
 		return err

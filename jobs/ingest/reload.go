@@ -307,8 +307,12 @@ func removeFile(ctx context.Context, tx pgx.Tx, o oldEntry, loc *time.Location, 
 // after, per file and in all, and the days left for rollup.
 func (r *Reloaded) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d file(s) reloaded into %s: rows %d → %d, rejects %d → %d, %.2f s\n",
-		r.Source, len(r.Files), r.Table, r.RowsBefore, r.RowsAfter, r.RejectsBefore, r.RejectsAfter, r.Seconds)
+	files := "files"
+	if len(r.Files) == 1 {
+		files = "file"
+	}
+	fmt.Fprintf(&b, "%s: %d %s reloaded into %s: rows %d → %d, rejects %d → %d, %.2f s\n",
+		r.Source, len(r.Files), files, r.Table, r.RowsBefore, r.RowsAfter, r.RejectsBefore, r.RejectsAfter, r.Seconds)
 	for _, f := range r.Files {
 		fmt.Fprintf(&b, "  %s: rows %d → %d, rejects %d → %d\n", f.Path, f.RowsBefore, f.RowsAfter, f.RejectsBefore, f.RejectsAfter)
 	}

@@ -1,8 +1,10 @@
 // Package maintain applies the retention the administrator configured.
 // Raw rows go a whole day partition at a time (detached, then dropped;
 // never DELETEd row by row); aggregates and rejects are deleted by day.
-// Nothing is deleted unless a limit is set: legal retention rules differ
-// by country, so the default keeps everything.
+// Client addresses of raw rows are pseudonymised after a limit of their
+// own (pseudonymise.go). Nothing is deleted or changed unless a limit is
+// set: legal retention rules differ by country, so the default keeps
+// everything.
 package maintain
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/lock"
 	"github.com/ispacct/ispacct/schema"
@@ -25,6 +28,19 @@ import (
 type Retention struct {
 	RawDays       int
 	AggregateDays int
+	// PseudonymiseDays: client addresses of raw rows older than this are
+	// cut to their network; 0 keeps them whole.
+	PseudonymiseDays int
+}
+
+// FromConfig takes the limits from the configuration.
+func FromConfig(c config.Retention) Retention {
+	return Retention{RawDays: c.RawDays, AggregateDays: c.AggregateDays, PseudonymiseDays: c.PseudonymiseDays}
+}
+
+// None says that no limit is set: nothing is removed or changed.
+func (r Retention) None() bool {
+	return r.RawDays == 0 && r.AggregateDays == 0 && r.PseudonymiseDays == 0
 }
 
 // Plan is what a retention run removes.
@@ -34,6 +50,14 @@ type Plan struct {
 	AggregateBefore string           `json:"aggregate_before,omitempty"` // aggregate rows of days before this go
 	AggregateRows   map[string]int64 `json:"aggregate_rows"`             // rows per aggregate table
 	Rejects         int64            `json:"rejects"`                    // reject rows (raw log lines) older than raw retention
+	// PseudonymiseBefore: client addresses of days before this are cut to
+	// their network, in the partitions listed with their rows to change;
+	// rejected lines recorded before it are deleted.
+	PseudonymiseBefore  string           `json:"pseudonymise_before,omitempty"`
+	Pseudonymise        map[string]int64 `json:"pseudonymise,omitempty"`
+	PseudonymiseRejects int64            `json:"pseudonymise_rejects,omitempty"`
+
+	pseudoAt time.Time // the database's clock when planned
 }
 
 // AggregateTables are the tables keyed by day that retention trims.
@@ -70,6 +94,11 @@ func PlanRetention(ctx context.Context, pool *pgxpool.Pool, r Retention, now tim
 			return nil, fmt.Errorf("retention: count rejects: %w", err)
 		}
 	}
+	if r.PseudonymiseDays > 0 {
+		if err := planPseudonymise(ctx, pool, p, today.AddDate(0, 0, -r.PseudonymiseDays), loc); err != nil {
+			return nil, fmt.Errorf("retention: %w", err)
+		}
+	}
 	if r.AggregateDays > 0 {
 		cut := today.AddDate(0, 0, -r.AggregateDays)
 		p.AggregateBefore = cut.Format("2006-01-02")
@@ -87,7 +116,8 @@ func PlanRetention(ctx context.Context, pool *pgxpool.Pool, r Retention, now tim
 }
 
 // Apply carries out a plan: each partition is detached and dropped in its
-// own transaction, then old aggregate and reject rows are deleted.
+// own transaction, client addresses pseudonymised, then old aggregate and
+// reject rows are deleted.
 func Apply(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *slog.Logger) error {
 	for _, name := range p.Partitions {
 		parent, _, _ := strings.Cut(name, "_p")
@@ -113,6 +143,11 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *slog.Logger) e
 			return fmt.Errorf("retention: drop partition %s: %w", name, err)
 		}
 		log.Info("partition dropped", "partition", name)
+	}
+	if p.PseudonymiseBefore != "" {
+		if err := applyPseudonymise(ctx, pool, p, log); err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
 	}
 	if p.RawBefore != "" {
 		if _, err := pool.Exec(ctx, `DELETE FROM rejects WHERE recorded_at < $1::date`, p.RawBefore); err != nil {

@@ -30,7 +30,9 @@ type Options struct {
 	// busy month is large); the workbook is always in.
 	NoMonthlyRaw bool
 	TmpDir       string // for the workbook's spooled parts; "" is the system's
-	Log          *slog.Logger
+	// Perm is who may read the archive; the zero Perm is the owner alone.
+	Perm atomicfile.Perm
+	Log  *slog.Logger
 }
 
 // FromConfig fills Options from the configuration; out overrides
@@ -40,7 +42,7 @@ func FromConfig(c *config.Config, out string, log *slog.Logger) Options {
 		out = c.Report.OutDir
 	}
 	return Options{Loc: c.Loc, OutDir: out, RawSheets: c.Report.RawSheets, NoMonthlyRaw: !c.Report.MonthlyRawASC,
-		TmpDir: filepath.Join(c.StateDir, "tmp"), Log: log}
+		TmpDir: filepath.Join(c.StateDir, "tmp"), Perm: atomicfile.Private(c.Report.GID), Log: log}
 }
 
 // Result describes one archive.
@@ -126,7 +128,7 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	// COPY (query) takes no parameters: the bounds are written into the
 	// query, as timestamps we format ourselves, never text from a log.
 	lo, hi := literal(p.Start), literal(p.End)
-	res.Bytes, res.SHA256, err = atomicfile.WriteSum(res.Path, func(w io.Writer) error {
+	res.Bytes, res.SHA256, err = atomicfile.WriteSum(res.Path, opt.Perm, func(w io.Writer) error {
 		z := archive.NewZip(w, p.Start)
 		for _, f := range ascFiles {
 			if p.Kind == "month" && opt.NoMonthlyRaw {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ispacct/ispacct/archive"
+	"github.com/ispacct/ispacct/atomicfile"
 )
 
 // mib is a mebibyte: the workbook shows traffic in MiB.
@@ -25,14 +27,21 @@ const Unassigned = "unassigned"
 // writeWorkbook builds the period's workbook from the aggregates (and the
 // raw rows, when asked) and writes it to w.
 func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, w io.Writer) error {
-	if opt.TmpDir != "" {
-		// 0755: MkdirAll gives its mode to parents it creates too, and the
-		// state folder must stay passable for the private database.
-		if err := os.MkdirAll(opt.TmpDir, 0o755); err != nil {
-			return err
-		}
+	tmp := opt.TmpDir
+	if tmp == "" {
+		// A folder of ispacct's own: the sweep below must not look at
+		// other programs' files.
+		tmp = filepath.Join(os.TempDir(), fmt.Sprintf("ispacct-spool-%d", os.Getuid()))
 	}
-	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, opt.TmpDir)
+	// The spool lives in a folder of this run's own, removed however the
+	// build ends (an error, a cancelled context); what a killed run left
+	// there is removed here by the next one.
+	tmp, remove, err := atomicfile.RunDir(tmp, opt.Perm)
+	if err != nil {
+		return err
+	}
+	defer remove()
+	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, tmp)
 	if err != nil {
 		return err
 	}

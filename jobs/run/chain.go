@@ -190,9 +190,9 @@ func (c *chainRun) deliver(ctx context.Context) error {
 // last: the period's archive is built and sent before anything goes. A
 // failure here leaves the accounting done, and the run partial.
 func (c *chainRun) retention(ctx context.Context) error {
-	r := maintain.FromConfig(c.deps.Cfg)
-	if r.KeepsAll() {
-		return nil
+	r := maintain.FromConfig(c.deps.Cfg.Retention)
+	if r.None() {
+		return nil // no limit: everything is kept
 	}
 	plan, err := maintain.PlanRetention(ctx, c.deps.Pool, r, c.deps.Now(), c.deps.Cfg.Loc)
 	if err == nil {

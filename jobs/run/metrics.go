@@ -27,7 +27,7 @@ func WriteMetrics(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, n
 	if err := Metrics(ctx, pool, cfg, now, &b); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
+	return atomicfile.Write(path, atomicfile.Public, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})

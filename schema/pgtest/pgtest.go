@@ -46,7 +46,8 @@ func mustLoad(name string) *time.Location {
 
 var (
 	serverOnce sync.Once
-	serverURL  string
+	adminURL   string // makes and drops the test databases
+	appURL     string // what the tests work as: their databases' owner
 	serverErr  error
 	// inMain is set by Main; users is this process's shared lock on the
 	// cluster, held from first use until Main ends.
@@ -143,7 +144,7 @@ func StateDir() string {
 func server() (string, error) {
 	serverOnce.Do(func() {
 		if u := os.Getenv("ISPACCT_TEST_DATABASE_URL"); u != "" {
-			serverURL = u
+			adminURL, appURL = u, u
 			return
 		}
 		if !inMain {
@@ -156,9 +157,12 @@ func server() (string, error) {
 		c := &schema.Cluster{StateDir: StateDir(), Log: Log()}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		serverURL, serverErr = c.Start(ctx)
+		appURL, serverErr = c.Start(ctx)
+		if serverErr == nil {
+			adminURL, serverErr = c.AdminConnString(ctx)
+		}
 	})
-	return serverURL, serverErr
+	return adminURL, serverErr
 }
 
 // DB is a test's own database.
@@ -190,12 +194,18 @@ func NewIn(t testing.TB, loc *time.Location) *DB {
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	name := "test_" + hex.EncodeToString(rnd[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	cfg, err := pgx.ParseConfig(admin)
+	// Owned by the role the tests work as, as ispacct's own database is:
+	// the migrations run as its owner, not as a superuser.
+	cfg, err := pgx.ParseConfig(appURL)
 	if err != nil {
 		t.Fatal(err)
+	}
+	create := "CREATE DATABASE " + name
+	if cfg.User != conn.Config().User {
+		create += " OWNER " + pgx.Identifier{cfg.User}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
+		t.Fatalf("create test database: %v", err)
 	}
 	cfg.Database = name
 	url := connString(cfg)
