@@ -146,7 +146,7 @@ func TestMaintainPseudonymise(t *testing.T) {
 		return ip
 	}
 	code, out, _ := ispacct(t, append([]string{"maintain", "--dry-run"}, base...)...)
-	if code != 0 || !strings.Contains(out, "would pseudonymise 1 row(s)") || !strings.Contains(out, "proxy_p20261120") {
+	if code != 0 || !strings.Contains(out, "would pseudonymise 1 row of days") || !strings.Contains(out, "proxy_p20261120") {
 		t.Fatalf("maintain --dry-run: exit %d\n%s", code, out)
 	}
 	t.Logf("dry run:\n%s", out)
