@@ -20,9 +20,7 @@ deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 
 test-deps: deps ## also install the real servers and readers the tests use
 	@mailer/testdata/install-mailservers.sh
-	@archive/testdata/install-libreoffice.sh
-	@archive/testdata/install-openpyxl.sh
-	@jobs/run/testdata/install-systemd.sh
+	@fixtures/install-test-deps.sh libreoffice openpyxl systemd
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct

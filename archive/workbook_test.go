@@ -241,9 +241,9 @@ func TestWorkbookInOpenpyxl(t *testing.T) {
 	}
 	if python == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("CI needs python3-openpyxl (archive/testdata/install-openpyxl.sh)")
+			t.Fatal("CI needs python3-openpyxl (fixtures/install-test-deps.sh openpyxl)")
 		}
-		t.Skip("needs python3 with openpyxl (archive/testdata/install-openpyxl.sh)")
+		t.Skip("needs python3 with openpyxl (fixtures/install-test-deps.sh openpyxl)")
 	}
 	path := filepath.Join(t.TempDir(), "test.xlsx")
 	if err := os.WriteFile(path, buildTestWorkbook(t, 3), 0o644); err != nil {

@@ -24,9 +24,9 @@ func soffice(t *testing.T) string {
 	p, err := exec.LookPath("soffice")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("LibreOffice (soffice) missing under CI: archive/testdata/install-libreoffice.sh installs it")
+			t.Fatal("LibreOffice (soffice) missing under CI: fixtures/install-test-deps.sh libreoffice installs it")
 		}
-		t.Skip("needs LibreOffice: archive/testdata/install-libreoffice.sh")
+		t.Skip("needs LibreOffice: fixtures/install-test-deps.sh libreoffice")
 	}
 	return p
 }

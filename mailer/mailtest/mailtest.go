@@ -4,7 +4,7 @@
 // ports, stopped when the test ends. It also speaks POP3 and takes MIME
 // apart with the standard library, to check what a mail client would get.
 //
-// mailer/testdata/install-mailservers.sh installs the servers (make deps
+// mailer/testdata/install-mailservers.sh installs the servers (make test-deps
 // runs it). Without them a test skips, except under CI=true, where it
 // fails: CI must never pass by skipping.
 package mailtest
