@@ -267,3 +267,8 @@ func trimLeft(b []byte) []byte {
 	}
 	return b
 }
+
+// isBlank reports whether b holds nothing but spaces and tabs.
+func isBlank(b []byte) bool {
+	return len(trimLeft(b)) == 0
+}
