@@ -35,9 +35,11 @@ const (
 //     empty and Datei holds the request text exactly as logged, escapes
 //     included ("" for "-").
 //   - An empty user name, which Apache logs as `""`, is empty.
-//   - %h must be an IP address. With HostnameLookups on it is a host name,
-//     which cannot go into an inet column: such a line is rejected with
-//     the reason "client is a host name (HostnameLookups on)".
+//   - %h is an IP address, or with HostnameLookups On a host name: then
+//     Host holds the name and IP is the zero Addr, and the request is a
+//     record like any other. A line that starts with a host name and an
+//     address ("www.example.com 10.0.0.1 - - [...]", the vhost_common
+//     style "%v %h") is rejected: its first field is not the client.
 //   - Fields the format does not have (the virtual host of common and
 //     combined, referer and user agent of common) are empty, except that
 //     the virtual host named at construction fills URL.
@@ -66,7 +68,7 @@ func NewApache(format ApacheFormat, vhost string) *Apache {
 }
 
 var (
-	errHostname    = reject("client is a host name (HostnameLookups on)")
+	errVHostFirst  = reject("virtual host before the client address (a \"%v %h\" log, not this format)")
 	errUnterminate = reject("unterminated quoted field")
 	errNotQuoted   = reject("expected a quoted field")
 )
@@ -79,6 +81,11 @@ var (
 // no referer) and falls back to the general rule for anything else, so
 // both give the same record.
 func (p *Apache) Parse(line []byte, rec *HTTP) error {
+	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+		if isBlank(line) {
+			return ErrBlank
+		}
+	}
 	p.lt.reset(line)
 	p.backslash = bytes.IndexByte(line, '\\') >= 0
 	rest := line
@@ -135,19 +142,40 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 		return nil
 	}
 	var ref, ua []byte
+	after := rest
 	if len(rest) >= 4 && rest[0] == ' ' && rest[1] == '"' && rest[2] == '-' && rest[3] == '"' && (len(rest) == 4 || rest[4] == ' ') && !p.noQuick {
 		rest = rest[4:]
 	} else {
 		if ref, rest, err = p.quoted(rest); err != nil {
-			return err
+			return p.refererAgent(after, rec, err)
 		}
 		ref = p.unescaped(dash(ref))
 	}
 	if ua, _, err = p.quoted(rest); err != nil {
-		return err
+		return p.refererAgent(after, rec, err)
 	}
 	rec.Referer = ref
 	rec.UserAgent = p.unescaped(dash(ua))
+	return nil
+}
+
+// refererAgent reads referer and user agent when they hold quotes that
+// are not escaped (Apache escapes them; other servers writing this format
+// may not): the rest of the line must then be `"REFERER" "AGENT"`, split
+// at its last `" "`. Otherwise err, what reading them field by field
+// found, stands.
+func (p *Apache) refererAgent(b []byte, rec *HTTP, err error) error {
+	b = trimSpace(b)
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return err
+	}
+	k := bytes.LastIndex(b[:len(b)-1], quoteSpaceQuote)
+	if k <= 0 {
+		return err
+	}
+	ref := p.unescaped(dash(b[1:k]))
+	rec.UserAgent = p.unescaped(dash(b[k+3 : len(b)-1]))
+	rec.Referer = ref
 	return nil
 }
 
@@ -175,18 +203,24 @@ func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
 	return rest, nil
 }
 
-// client reads %h into IP.
+// client reads %h into IP, or a host name into Host.
 func (p *Apache) client(b []byte, rec *HTTP) ([]byte, error) {
 	var f, rest []byte
 	var ok bool
+	rec.Host = nil
 	if rec.IP, f, rest, ok = addrField(b); !ok {
 		if len(f) == 0 {
 			return nil, errMissing
 		}
-		if looksLikeHostname(f) {
-			return nil, errHostname
+		if !looksLikeHostname(f) {
+			return nil, errBadClient
 		}
-		return nil, errBadClient
+		if next, _ := nextField(rest); len(next) > 1 {
+			if _, isAddr := parseAddr(next); isAddr {
+				return nil, errVHostFirst
+			}
+		}
+		rec.Host = p.lt.field(f)
 	}
 	return rest, nil
 }

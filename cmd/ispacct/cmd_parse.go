@@ -123,7 +123,7 @@ func runParse(ctx context.Context, a *app, f parsers.Format, vhost string, files
 					}
 				}
 			}
-			if err != nil {
+			if err != nil && !errors.Is(err, parsers.ErrBlank) {
 				rejects++
 				fmt.Fprintf(a.stderr, "%s:%d: %s: %q\n", path, lr.Line(), parsers.Reason(err), line)
 			}

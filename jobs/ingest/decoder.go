@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,9 +72,18 @@ func (d *proxyDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *proxyDecoder) state() ([]byte, error) { return nil, nil }
 func (d *proxyDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, err
+		return 0, blankIsNoRow(err)
 	}
 	return 1, nil
+}
+
+// blankIsNoRow turns the parsers' ErrBlank into no error: a blank line
+// gives no row and is no reject.
+func blankIsNoRow(err error) error {
+	if errors.Is(err, parsers.ErrBlank) {
+		return nil
+	}
+	return err
 }
 
 func (d *proxyDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
@@ -113,7 +123,7 @@ func (d *httpDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *httpDecoder) state() ([]byte, error) { return nil, nil }
 func (d *httpDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, err
+		return 0, blankIsNoRow(err)
 	}
 	return 1, nil
 }
@@ -121,7 +131,7 @@ func (d *httpDecoder) parse(line []byte) (int, error) {
 func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	r := &d.rec
 	b.Row(len(httpColumns))
-	b.Inet(r.IP)
+	b.Inet(r.IP) // NULL for a client logged by name (r.Host): http has no column for the name
 	b.TextOrNull(r.URL)
 	b.Timestamptz(r.Zeit)
 	b.Int64(r.Size)
