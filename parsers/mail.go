@@ -216,6 +216,12 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 	m.scratch = m.scratch[:0]
 	m.plain = isPlain(line)
 	m.stats.Lines++
+	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+		if isBlank(line) { // a blank line, often at the end of a file
+			m.stats.Ignored++
+			return nil, nil
+		}
+	}
 	h := &m.hdr // a field, not a local: through the dialect func it would escape
 	if err := m.clock.header(line, h); err != nil {
 		m.stats.Rejected++
