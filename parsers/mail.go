@@ -494,7 +494,15 @@ func nextKV(b []byte) (key, val, rest []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	key, b = b[:eq], b[eq+1:]
-	for off := 0; ; {
+	off := 0
+	if len(b) > 0 && b[0] == '<' {
+		// An address: its quoted local part may hold ", x=" itself
+		// (to=<"doe, x=1"@example.com>).
+		if j := bytes.Index(b, angleCommaSpace); j > 0 {
+			off = j + 1
+		}
+	}
+	for {
 		i := indexCommaSpace(b[off:])
 		if i < 0 {
 			return key, b, nil, true
@@ -506,6 +514,10 @@ func nextKV(b []byte) (key, val, rest []byte, ok bool) {
 		off = i + 2
 	}
 }
+
+// angleCommaSpace ends an address value; a package variable, so that
+// bytes.Index does not copy it to the heap.
+var angleCommaSpace = []byte(">, ")
 
 func indexCommaSpace(b []byte) int {
 	for off := 0; ; {
