@@ -126,10 +126,10 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 	} else if len(tail) == 0 {
 		return errMissing
 	}
-	colon := bytes.IndexByte(tail, ':')
-	if colon <= 0 {
+	if !isResultCode(tail) {
 		return errBadResult
 	}
+	colon := bytes.IndexByte(tail, ':')
 	code, hier := tail[:colon], tail[colon+1:]
 
 	sc := p.lt.scratch
@@ -177,7 +177,7 @@ func squidRequest(b []byte, combined bool) (req, status, size, next, rest []byte
 			sz, r := nextField(r)
 			if isStatusField(st) && isSizeField(sz) {
 				nx, _ := nextField(r)
-				if combined && len(nx) > 0 && nx[0] == '"' || !combined && bytes.IndexByte(nx, ':') > 0 {
+				if combined && len(nx) > 0 && nx[0] == '"' || !combined && isResultCode(nx) {
 					return b[1:j], st, sz, nx, r, nil
 				}
 			}
@@ -207,6 +207,23 @@ func squidRequest(b []byte, combined bool) (req, status, size, next, rest []byte
 		return nil, nil, nil, nil, nil, errMissing
 	}
 	return nil, nil, nil, nil, nil, errBadResult
+}
+
+// isResultCode reports whether b is "%Ss:%Sh" as Squid writes it: two
+// upper-case words ("TCP_MISS:HIER_DIRECT", "NONE_NONE:HIER_NONE"). A
+// quoted referer ("https://...") is not one.
+func isResultCode(b []byte) bool {
+	colon := -1
+	for i, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		case c == ':' && colon < 0 && i > 0:
+			colon = i
+		default:
+			return false
+		}
+	}
+	return colon > 0
 }
 
 // isStatusField reports whether b is a status as Squid writes it: up to
