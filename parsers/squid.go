@@ -84,7 +84,7 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	if len(hier) == 0 {
 		return reject("missing fields")
 	}
-	if !isHierarchy(hier) {
+	if !hasPrefix(hier, "HIER_") && !isHierarchy(hier) {
 		// A user name with spaces ("jan de vries"): it runs up to the
 		// first field that is a hierarchy.
 		if u, h, r, ok := userBeforeHierarchy(afterURL); ok {
@@ -93,7 +93,11 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	}
 	rec.Method = p.lt.field(method)
 	rec.URL = p.lt.field(url)
-	rec.Ident = squidUser(&p.lt, ident)
+	if len(ident) == 1 && ident[0] == '-' {
+		rec.Ident = ident[:0]
+	} else {
+		rec.Ident = squidUser(&p.lt, ident)
+	}
 	rec.Hierarchy = p.lt.field(hier)
 	// The content type may hold spaces ("text/html; charset=utf-8").
 	rec.MIME = p.lt.field(dash(trimSpace(rest)))

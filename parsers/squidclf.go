@@ -46,6 +46,9 @@ type SquidCommon struct {
 
 	lt lineText
 	ts clfCache
+	// noQuick makes Parse take the general rule for every line; tests
+	// compare the two.
+	noQuick bool
 }
 
 var (
@@ -100,21 +103,22 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 	if rest[0] != '"' {
 		return errBadRequest
 	}
-	req, statusF, sizeF, next, rest, err := squidRequest(rest, p.Combined)
-	if err != nil {
-		return err
+	var req, next []byte
+	var status, size int64
+	var err error
+	if p.Combined || p.noQuick {
+		ok = false
+	} else {
+		next, req, status, size, ok = squidCommonEnd(rest)
 	}
-	if rec.Size, ok = parseSize(sizeF); !ok {
-		return errBadSize
-	}
-	status := int64(0)
-	if !(len(statusF) == 1 && statusF[0] == '-') {
-		if status, ok = parseUint(statusF); !ok || status > 999 {
-			return errBadStatus
+	if !ok {
+		if req, status, size, next, rest, err = squidRequest(rest, p.Combined); err != nil {
+			return err
 		}
 	}
+	rec.Size = size
 
-	tail := next
+	tail, colon := next, 0
 	if p.Combined {
 		// Referer and user agent: two quoted fields up to the last one.
 		rest = trimSpace(rest)
@@ -123,13 +127,10 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 			!bytes.Contains(mid[1:len(mid)-1], quoteSpaceQuote) {
 			return errNoRefUA
 		}
-	} else if len(tail) == 0 {
-		return errMissing
 	}
-	if !isResultCode(tail) {
+	if colon = resultColon(tail); colon < 0 {
 		return errBadResult
 	}
-	colon := bytes.IndexByte(tail, ':')
 	code, hier := tail[:colon], tail[colon+1:]
 
 	sc := p.lt.scratch
@@ -159,12 +160,11 @@ var quoteSpaceQuote = []byte(`" "`)
 // squidRequest reads the quoted request at the start of b, the status
 // and size after it, and the next field. The request ends at the first
 // quote followed by a space, a status (digits or "-"), a size and what
-// comes next in the format (the result code of common, which holds a
-// colon, or the quoted referer of combined): a quote inside the URL is
-// followed by something else. rest is what follows the size. When no
-// quote qualifies, the error is what is wrong after the first quote that
-// ends a field.
-func squidRequest(b []byte, combined bool) (req, status, size, next, rest []byte, err error) {
+// comes next in the format (the result code of common, or the quoted
+// referer of combined): a quote inside the URL is followed by something
+// else. rest is what follows the size. When no quote qualifies, the error
+// is what is wrong after the first quote that ends a field.
+func squidRequest(b []byte, combined bool) (req []byte, status, size int64, next, rest []byte, err error) {
 	first := -1
 	for i := 1; ; {
 		j := bytes.IndexByte(b[i:], '"')
@@ -175,10 +175,15 @@ func squidRequest(b []byte, combined bool) (req, status, size, next, rest []byte
 		if j+1 == len(b) || b[j+1] == ' ' {
 			st, r := nextField(b[j+1:])
 			sz, r := nextField(r)
-			if isStatusField(st) && isSizeField(sz) {
-				nx, _ := nextField(r)
-				if combined && len(nx) > 0 && nx[0] == '"' || !combined && isResultCode(nx) {
-					return b[1:j], st, sz, nx, r, nil
+			if s, ok := statusValue(st); ok {
+				if n, ok := parseSize(sz); ok {
+					if combined {
+						if nx := trimLeft(r); len(nx) > 0 && nx[0] == '"' {
+							return b[1:j], s, n, nil, r, nil
+						}
+					} else if nx, _ := nextField(r); resultColon(nx) > 0 {
+						return b[1:j], s, n, nx, r, nil
+					}
 				}
 			}
 			if first < 0 {
@@ -188,59 +193,86 @@ func squidRequest(b []byte, combined bool) (req, status, size, next, rest []byte
 		i = j + 1
 	}
 	if first < 0 {
-		return nil, nil, nil, nil, nil, errBadRequest
+		return nil, 0, 0, nil, nil, errBadRequest
 	}
 	// The first candidate, for the reason.
 	st, r := nextField(b[first+1:])
 	sz, r := nextField(r)
 	nx, _ := nextField(r)
+	_, stOK := statusValue(st)
 	switch {
 	case len(st) == 0 || len(sz) == 0:
-		return nil, nil, nil, nil, nil, errMissing
-	case !isStatusField(st):
-		return nil, nil, nil, nil, nil, errBadStatus
+		err = errMissing
+	case !stOK:
+		err = errBadStatus
 	case !isSizeField(sz):
-		return nil, nil, nil, nil, nil, errBadSize
+		err = errBadSize
 	case combined:
-		return nil, nil, nil, nil, nil, errNoRefUA
+		err = errNoRefUA
 	case len(nx) == 0:
-		return nil, nil, nil, nil, nil, errMissing
+		err = errMissing
+	default:
+		err = errBadResult
 	}
-	return nil, nil, nil, nil, nil, errBadResult
+	return nil, 0, 0, nil, nil, err
 }
 
-// isResultCode reports whether b is "%Ss:%Sh" as Squid writes it: two
-// upper-case words ("TCP_MISS:HIER_DIRECT", "NONE_NONE:HIER_NONE"). A
+// squidCommonEnd reads a common line's end the quick way, from the right:
+// result code, size, status, and the quoted request before them, which
+// must hold no other quote (else squidRequest decides where it ends).
+func squidCommonEnd(b []byte) (tail, req []byte, status, size int64, ok bool) {
+	b = trimSpace(b)
+	rest, tail, ok := cutLastField(b)
+	if !ok || resultColon(tail) < 0 {
+		return nil, nil, 0, 0, false
+	}
+	rest, sz, ok := cutLastField(rest)
+	if !ok {
+		return nil, nil, 0, 0, false
+	}
+	rest, st, ok := cutLastField(rest)
+	if !ok {
+		return nil, nil, 0, 0, false
+	}
+	if size, ok = parseSize(sz); !ok {
+		return nil, nil, 0, 0, false
+	}
+	if status, ok = statusValue(st); !ok {
+		return nil, nil, 0, 0, false
+	}
+	if n := len(rest); n < 2 || rest[n-1] != '"' || bytes.IndexByte(rest[1:], '"') != n-2 {
+		return nil, nil, 0, 0, false
+	}
+	return tail, rest[1 : len(rest)-1], status, size, true
+}
+
+// resultColon returns the index of the colon in "%Ss:%Sh" as Squid writes
+// it ("TCP_MISS:HIER_DIRECT": upper-case words), or -1 if b is not one. A
 // quoted referer ("https://...") is not one.
-func isResultCode(b []byte) bool {
-	colon := -1
-	for i, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
-		case c == ':' && colon < 0 && i > 0:
-			colon = i
-		default:
-			return false
-		}
+func resultColon(b []byte) int {
+	if len(b) < 2 || b[0] < 'A' || b[0] > 'Z' {
+		return -1
 	}
-	return colon > 0
+	return bytes.IndexByte(b, ':')
 }
 
-// isStatusField reports whether b is a status as Squid writes it: up to
-// three digits ("0", "200") or "-".
-func isStatusField(b []byte) bool {
-	if len(b) == 1 && b[0] == '-' {
-		return true
-	}
-	if len(b) == 0 || len(b) > 3 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
+// statusValue parses a status as Squid writes it: up to three digits
+// ("0", "200"), or "-" for none, which is 0.
+func statusValue(b []byte) (int64, bool) {
+	switch len(b) {
+	case 3:
+		d0, d1, d2 := b[0]-'0', b[1]-'0', b[2]-'0'
+		return int64(d0)*100 + int64(d1)*10 + int64(d2), d0 <= 9 && d1 <= 9 && d2 <= 9
+	case 1:
+		if b[0] == '-' {
+			return 0, true
 		}
+		return int64(b[0] - '0'), b[0]-'0' <= 9
+	case 2:
+		d0, d1 := b[0]-'0', b[1]-'0'
+		return int64(d0)*10 + int64(d1), d0 <= 9 && d1 <= 9
 	}
-	return true
+	return 0, false
 }
 
 // isSizeField reports whether b is a size: digits or "-".
@@ -259,6 +291,11 @@ func splitSquidRequest(req []byte) (method, url []byte) {
 		return nil, req
 	}
 	method, url = req[:sp], req[sp+1:]
+	// "HTTP/1.1" and the like are eight bytes: look there first.
+	if n := len(url); n > 9 && url[n-9] == ' ' && string(url[n-8:n-3]) == "HTTP/" &&
+		isDigit(url[n-3]) && url[n-2] == '.' && isDigit(url[n-1]) {
+		return method, url[:n-9]
+	}
 	if last := lastSpace(url); last >= 0 && isProtocolVersion(url[last+1:]) {
 		url = url[:last]
 	}

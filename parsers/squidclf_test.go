@@ -147,20 +147,23 @@ func TestSquidCommonFixture(t *testing.T) {
 		combined bool
 	}{{"squid-common", false}, {"squid-combined", true}} {
 		t.Run(tt.dir, func(t *testing.T) {
-			var out bytes.Buffer
-			p := SquidCommon{Combined: tt.combined}
-			var rec Proxy
-			eachLine(t, "../fixtures/"+tt.dir+"/access.log", func(n int64, line []byte) {
-				if err := p.Parse(line, &rec); errors.Is(err, ErrBlank) {
-					fmt.Fprintf(&out, "%d: blank\n", n)
-					return
-				} else if err != nil {
-					fmt.Fprintf(&out, "%d: reject: %s\n", n, Reason(err))
-					return
-				}
-				fmt.Fprintf(&out, "%d: %s\n", n, dumpProxy(&rec))
-			})
-			golden(t, "../fixtures/"+tt.dir+"/access.golden", out.Bytes())
+			// The general rule alone must give the same golden file.
+			for _, noQuick := range []bool{false, true} {
+				var out bytes.Buffer
+				p := SquidCommon{Combined: tt.combined, noQuick: noQuick}
+				var rec Proxy
+				eachLine(t, "../fixtures/"+tt.dir+"/access.log", func(n int64, line []byte) {
+					switch err := p.Parse(line, &rec); {
+					case errors.Is(err, ErrBlank):
+						fmt.Fprintf(&out, "%d: blank\n", n)
+					case err != nil:
+						fmt.Fprintf(&out, "%d: reject: %s\n", n, Reason(err))
+					default:
+						fmt.Fprintf(&out, "%d: %s\n", n, dumpProxy(&rec))
+					}
+				})
+				golden(t, "../fixtures/"+tt.dir+"/access.golden", out.Bytes())
+			}
 		})
 	}
 }
@@ -193,6 +196,11 @@ func FuzzSquidCommon(f *testing.F) {
 			}
 			if dumpProxy(&rec) != dumpProxy(&rec2) {
 				t.Fatalf("results differ:\n%s\n%s", dumpProxy(&rec), dumpProxy(&rec2))
+			}
+			general := SquidCommon{Combined: combined, noQuick: true}
+			var rec3 Proxy
+			if err := general.Parse(line, &rec3); err != nil || dumpProxy(&rec) != dumpProxy(&rec3) {
+				t.Fatalf("quick path and general rule differ: %v\n%s\n%s", err, dumpProxy(&rec), dumpProxy(&rec3))
 			}
 			checkText(t, rec.Status, rec.Method, rec.URL, rec.Ident, rec.Hierarchy, rec.MIME)
 			if !rec.Client.IsValid() || rec.Size < 0 || len(rec.Status) < 5 || rec.Zeit.IsZero() {
