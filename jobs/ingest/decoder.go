@@ -57,9 +57,10 @@ func newDecoder(format, vhost string, lans *LANs, loc *time.Location, state []by
 // proxyDecoder loads Squid logs into proxy, assigning each client to its
 // LAN.
 type proxyDecoder struct {
-	p    parsers.ProxyParser
-	rec  parsers.Proxy
-	lans *LANs
+	p     parsers.ProxyParser
+	rec   parsers.Proxy
+	lans  *LANs
+	blank int64 // blank lines seen
 }
 
 var proxyColumns = []string{"lan_name", "ip_client", "url", "zeit", "size", "status", "methode",
@@ -72,15 +73,16 @@ func (d *proxyDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *proxyDecoder) state() ([]byte, error) { return nil, nil }
 func (d *proxyDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, blankIsNoRow(err)
+		return 0, blankIsNoRow(err, &d.blank)
 	}
 	return 1, nil
 }
 
-// blankIsNoRow turns the parsers' ErrBlank into no error: a blank line
-// gives no row and is no reject.
-func blankIsNoRow(err error) error {
+// blankIsNoRow turns the parsers' ErrBlank into no error, counted in
+// *blank: a blank line gives no row and is no reject.
+func blankIsNoRow(err error, blank *int64) error {
 	if errors.Is(err, parsers.ErrBlank) {
+		*blank++
 		return nil
 	}
 	return err
@@ -110,8 +112,9 @@ func (d *proxyDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 
 // httpDecoder loads Apache logs into http.
 type httpDecoder struct {
-	p   parsers.HTTPParser
-	rec parsers.HTTP
+	p     parsers.HTTPParser
+	rec   parsers.HTTP
+	blank int64 // blank lines seen
 }
 
 var httpColumns = []string{"ip", "url", "zeit", "size", "datei", "htuser", "methode", "status", "referer", "user_agent", "src_file", "src_line"}
@@ -123,7 +126,7 @@ func (d *httpDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *httpDecoder) state() ([]byte, error) { return nil, nil }
 func (d *httpDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, blankIsNoRow(err)
+		return 0, blankIsNoRow(err, &d.blank)
 	}
 	return 1, nil
 }

@@ -65,7 +65,7 @@ type Result struct {
 	Rows       int64            `json:"rows"`        // rows loaded
 	Rejects    int64            `json:"rejects"`     // lines rejected
 	Outside    int64            `json:"outside"`     // rows left out: outside a backfill's range
-	Ignored    int64            `json:"ignored"`     // mail log lines about no message (connects, warnings)
+	Ignored    int64            `json:"ignored"`     // lines that give no row and are no reject: blank, or mail about no message (connects, warnings)
 	Reasons    map[string]int64 `json:"reasons"`     // rejects by reason
 	FileErrors []FileError      `json:"file_errors"` // files that could not be read (whole or in part)
 	Days       []string         `json:"days"`        // local days that received rows
@@ -130,8 +130,13 @@ func Run(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*Res
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("ingest %s: %w", src.Name, err)
 	}
-	if md, ok := dec.(*mailDecoder); ok {
-		res.Ignored = md.log.Stats().Ignored
+	switch d := dec.(type) {
+	case *mailDecoder:
+		res.Ignored = d.log.Stats().Ignored
+	case *proxyDecoder:
+		res.Ignored = d.blank
+	case *httpDecoder:
+		res.Ignored = d.blank
 	}
 	for d := range in.days {
 		res.Days = append(res.Days, d)
