@@ -68,7 +68,7 @@ func NewApache(format ApacheFormat, vhost string) *Apache {
 }
 
 var (
-	errVHostFirst  = reject("virtual host before the client address (a \"%v %h\" log, not this format)")
+	errVHostFirst  = reject("virtual host before the client address (a \"%v %h\" or vhost_combined log, not this format)")
 	errUnterminate = reject("unterminated quoted field")
 	errNotQuoted   = reject("expected a quoted field")
 )
@@ -212,13 +212,15 @@ func (p *Apache) client(b []byte, rec *HTTP) ([]byte, error) {
 		if len(f) == 0 {
 			return nil, errMissing
 		}
-		if !looksLikeHostname(f) {
-			return nil, errBadClient
-		}
+		// "www.example.com 10.0.0.1 - - [", or vhost_combined's
+		// "www.example.com:443 10.0.0.1": not the client first.
 		if next, _ := nextField(rest); len(next) > 1 {
 			if _, isAddr := parseAddr(next); isAddr {
 				return nil, errVHostFirst
 			}
+		}
+		if !looksLikeHostname(f) {
+			return nil, errBadClient
 		}
 		rec.Host = p.lt.field(f)
 	}
