@@ -253,6 +253,7 @@ func FuzzPostfix(f *testing.F) {
 			f.Add(line, uint8(0))
 		}
 	}
+	f.Add([]byte("<22>Nov 21 08:00:02 <mail.info> mx postfix/smtp[3]: 1A2B3C4D5E: to=<\"d, x=1\"@b>, relay=none, delay=1, dsn=2.0.0, status=sent (ok)\n\n \n"), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
 		fuzzMail(t, NewPostfix, data, int(cut))
 	})
