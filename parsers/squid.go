@@ -31,6 +31,7 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 		}
 	}
 	p.lt.reset(line)
+	line = cutMimeHeaders(line) // log_mime_hdrs on
 	// The first two fields where Squid writes them, else by the general
 	// rule. (A method of their own costs a call: 3 % more instructions.)
 	var f, rest []byte

@@ -125,7 +125,7 @@ func FuzzSquid(f *testing.F) {
 	for _, l := range bytes.Split(data, []byte("\n")) {
 		f.Add(l)
 	}
-	seedLines(f, "../fixtures/squid-real/native.log")
+	seedLines(f, "../fixtures/squid-real/native.log", "../fixtures/squid-real/native-mime.log")
 	f.Add([]byte("1.1 1 ::1 A 1 B C D E F\x00\xff"))
 	f.Add([]byte("1.1 1 ::1 A 1 B C a b%c3%bc HIER_NONE/- E F"))
 	f.Add([]byte("1795215541.000   !120 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -"))

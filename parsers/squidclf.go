@@ -37,7 +37,9 @@ import (
 //     it does not matter, since neither is kept.
 //
 // Every line Squid writes is a record, its own error records included
-// (a request that ended before its headers: "-" method, status 0).
+// (a request that ended before its headers: "-" method, status 0). The
+// headers Squid appends with log_mime_hdrs on are not kept (see
+// cutMimeHeaders).
 //
 // The zero value parses common; set Combined for combined. A SquidCommon
 // is not safe for concurrent use.
@@ -66,6 +68,7 @@ func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
 		}
 	}
 	p.lt.reset(line)
+	line = cutMimeHeaders(line) // log_mime_hdrs on
 	var ok bool
 	var f, rest []byte
 	if rec.Client, f, rest, ok = addrField(line); !ok {

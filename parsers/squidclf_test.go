@@ -170,7 +170,8 @@ func TestSquidCommonFixture(t *testing.T) {
 
 func FuzzSquidCommon(f *testing.F) {
 	seedLines(f, "../fixtures/squid-common/access.log", "../fixtures/squid-combined/access.log",
-		"../fixtures/squid-real/common.log", "../fixtures/squid-real/combined.log")
+		"../fixtures/squid-real/common.log", "../fixtures/squid-real/combined.log",
+		"../fixtures/squid-real/common-mime.log", "../fixtures/squid-real/combined-mime.log")
 	f.Add([]byte(`127.0.0.1 - - [06/Dec/2026:17:54:23 +0000] "GET http://h/a"b HTTP/1.1" 200 10 "x HTTP/1.1" 200 5 "b" "ua" TCP_MISS:HIER_DIRECT`))
 	f.Add([]byte(`127.0.0.1 - a%zz%0%e9 [06/Dec/2026:17:54:06 +0000] "GET http://h/ HTTP/1.1" 200 309 A:B [x] [y]`))
 	f.Fuzz(func(t *testing.T, line []byte) {

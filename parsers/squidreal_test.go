@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -13,14 +14,15 @@ import (
 // non-ASCII letters, IPv6 clients, quotes and '|' in URLs and headers, a
 // 5 GiB response and an aborted one, garbage request lines, requests too
 // large (431), methods the origin refuses (501), and connections closed
-// before a request ("- error:transaction-end-before-headers").
+// before a request ("- error:transaction-end-before-headers"). The
+// *-mime.log files come from the same Squid with log_mime_hdrs on.
 var squidRealFiles = []struct {
 	file string
 	p    func() ProxyParser
 }{
-	{"native.log", func() ProxyParser { return new(Squid) }},
-	{"common.log", func() ProxyParser { return new(SquidCommon) }},
-	{"combined.log", func() ProxyParser { return &SquidCommon{Combined: true} }},
+	{"native", func() ProxyParser { return new(Squid) }},
+	{"common", func() ProxyParser { return new(SquidCommon) }},
+	{"combined", func() ProxyParser { return &SquidCommon{Combined: true} }},
 }
 
 // TestSquidRealFormats requires every line Squid wrote to be a record,
@@ -29,6 +31,12 @@ var squidRealFiles = []struct {
 // second, status, size, method, URL and user; and so on requests and
 // bytes per client.
 func TestSquidRealFormats(t *testing.T) {
+	for _, suffix := range []string{".log", "-mime.log"} {
+		t.Run(suffix, func(t *testing.T) { squidRealFormats(t, suffix) })
+	}
+}
+
+func squidRealFormats(t *testing.T, suffix string) {
 	type shared struct{ client, second, status, method, url, ident string }
 	var recs [][]shared
 	var sizes [][]int64
@@ -38,7 +46,7 @@ func TestSquidRealFormats(t *testing.T) {
 		var ss []int64
 		p := f.p()
 		var rec Proxy
-		path := "../fixtures/squid-real/" + f.file
+		path := "../fixtures/squid-real/" + f.file + suffix
 		eachLine(t, path, func(n int64, line []byte) {
 			if err := p.Parse(line, &rec); err != nil {
 				t.Errorf("%s:%d: %s: %q", f.file, n, Reason(err), line)
@@ -49,7 +57,7 @@ func TestSquidRealFormats(t *testing.T) {
 				string(rec.Status), string(rec.Method), string(rec.URL), string(rec.Ident)})
 			ss = append(ss, rec.Size)
 		})
-		golden(t, path[:len(path)-len(".log")]+".golden", out.Bytes())
+		golden(t, strings.TrimSuffix(path, ".log")+".golden", out.Bytes())
 		recs, sizes = append(recs, rs), append(sizes, ss)
 	}
 	for i := 1; i < len(recs); i++ {
