@@ -216,14 +216,12 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 	m.scratch = m.scratch[:0]
 	m.plain = isPlain(line)
 	m.stats.Lines++
-	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+	h := &m.hdr // a field, not a local: through the dialect func it would escape
+	if err := m.clock.header(line, h); err != nil {
 		if isBlank(line) { // a blank line, often at the end of a file
 			m.stats.Ignored++
 			return nil, nil
 		}
-	}
-	h := &m.hdr // a field, not a local: through the dialect func it would escape
-	if err := m.clock.header(line, h); err != nil {
 		m.stats.Rejected++
 		return nil, err
 	}
@@ -494,30 +492,21 @@ func nextKV(b []byte) (key, val, rest []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	key, b = b[:eq], b[eq+1:]
-	off := 0
-	if len(b) > 0 && b[0] == '<' {
-		// An address: its quoted local part may hold ", x=" itself
-		// (to=<"doe, x=1"@example.com>).
-		if j := bytes.Index(b, angleCommaSpace); j > 0 {
-			off = j + 1
-		}
-	}
-	for {
+	// An address value does not end before its '>': its quoted local
+	// part may hold ", x=" itself (to=<"doe, x=1"@example.com>).
+	addr := len(b) > 0 && b[0] == '<'
+	for off := 0; ; {
 		i := indexCommaSpace(b[off:])
 		if i < 0 {
 			return key, b, nil, true
 		}
 		i += off
-		if startsWithKey(b[i+2:]) {
+		if startsWithKey(b[i+2:]) && (!addr || b[i-1] == '>' || bytes.IndexByte(b[:i], '>') > 0) {
 			return key, b[:i], b[i+2:], true
 		}
 		off = i + 2
 	}
 }
-
-// angleCommaSpace ends an address value; a package variable, so that
-// bytes.Index does not copy it to the heap.
-var angleCommaSpace = []byte(">, ")
 
 func indexCommaSpace(b []byte) int {
 	for off := 0; ; {

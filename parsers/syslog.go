@@ -72,9 +72,7 @@ var errBadTimestamp = reject("bad syslog timestamp")
 func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 	var ts, rest []byte
 	unpadded := false
-	if len(line) > 0 && line[0] == '<' {
-		line = skipPriority(line)
-	}
+again:
 	switch {
 	case len(line) > 0 && line[0] >= '0' && line[0] <= '9':
 		i := bytes.IndexByte(line, ' ')
@@ -99,6 +97,12 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 		}
 		ts, rest = line[:end], line[end:]
 	default:
+		if len(line) > 0 && line[0] == '<' {
+			if l := skipPriority(line); len(l) < len(line) {
+				line = l
+				goto again
+			}
+		}
 		return errBadTimestamp
 	}
 	if c.lastLen > 0 && len(ts) == c.lastLen && c.same(ts) {
