@@ -81,11 +81,6 @@ var (
 // no referer) and falls back to the general rule for anything else, so
 // both give the same record.
 func (p *Apache) Parse(line []byte, rec *HTTP) error {
-	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
-		if isBlank(line) {
-			return ErrBlank
-		}
-	}
 	p.lt.reset(line)
 	p.backslash = bytes.IndexByte(line, '\\') >= 0
 	rest := line
@@ -93,11 +88,11 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 	rec.URL, rec.Port = p.vhost, 0
 	if p.format == ApacheVHostCombined {
 		if rest, err = p.virtualHost(rest, rec); err != nil {
-			return err
+			return blankOr(line, err)
 		}
 	}
 	if rest, err = p.client(rest, rec); err != nil {
-		return err
+		return blankOr(line, err)
 	}
 	if len(rest) > 5 && rest[0] == ' ' && rest[1] == '-' && rest[2] == ' ' && rest[3] == '-' && rest[4] == ' ' && rest[5] == '[' && !p.noQuick {
 		rec.HTUser, rest = nil, rest[5:]
@@ -177,6 +172,15 @@ func (p *Apache) refererAgent(b []byte, rec *HTTP, err error) error {
 	rec.UserAgent = p.unescaped(dash(b[k+3 : len(b)-1]))
 	rec.Referer = ref
 	return nil
+}
+
+// blankOr returns ErrBlank for a blank line, else err: a blank line fails
+// on its first field, and is checked for only then.
+func blankOr(line []byte, err error) error {
+	if isBlank(line) {
+		return ErrBlank
+	}
+	return err
 }
 
 // virtualHost reads %v:%p into URL and Port.

@@ -25,11 +25,6 @@ type Squid struct {
 // Parse fills rec from one line. The error, if any, is the reject reason;
 // rec's slices are valid until the next call.
 func (p *Squid) Parse(line []byte, rec *Proxy) error {
-	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
-		if isBlank(line) {
-			return ErrBlank
-		}
-	}
 	p.lt.reset(line)
 	line = cutMimeHeaders(line) // log_mime_hdrs on
 	// The first two fields where Squid writes them, else by the general
@@ -41,6 +36,9 @@ func (p *Squid) Parse(line []byte, rec *Proxy) error {
 	} else {
 		f, rest = nextField(line)
 		if rec.Zeit, ok = parseEpochMillis(f); !ok {
+			if len(f) == 0 && isBlank(line) {
+				return ErrBlank
+			}
 			return reject("bad timestamp")
 		}
 		f, rest = nextField(rest)

@@ -62,17 +62,15 @@ var (
 // Parse fills rec from one line. The error, if any, is the reject reason;
 // rec's slices are valid until the next call.
 func (p *SquidCommon) Parse(line []byte, rec *Proxy) error {
-	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
-		if isBlank(line) {
-			return ErrBlank
-		}
-	}
 	p.lt.reset(line)
 	line = cutMimeHeaders(line) // log_mime_hdrs on
 	var ok bool
 	var f, rest []byte
 	if rec.Client, f, rest, ok = addrField(line); !ok {
 		if len(f) == 0 {
+			if isBlank(line) {
+				return ErrBlank
+			}
 			return errMissing
 		}
 		return errBadClient
