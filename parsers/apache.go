@@ -243,7 +243,7 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 	if len(rest) > 2 && rest[0] == '-' && rest[1] == ' ' && rest[2] == '[' {
 		rest = rest[2:]
 	} else {
-		i := bytes.Index(rest, spaceBracket)
+		i := userEnd(rest)
 		if i < 0 {
 			return nil, errBadCLFTime
 		}
@@ -254,6 +254,28 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 	}
 	rec.HTUser = p.unescaped(user)
 	return rest, nil
+}
+
+// userEnd returns the index of the " [" that begins the time stamp after
+// a user name, or -1: the first one followed by what looks like a
+// time stamp ("[21/Nov/2026:13:45:12 +0100]"), since Apache does not
+// escape '[' in a user name. Without one, the first " [".
+func userEnd(b []byte) int {
+	first := -1
+	for off := 0; ; {
+		i := bytes.Index(b[off:], spaceBracket)
+		if i < 0 {
+			return first
+		}
+		i += off
+		if first < 0 {
+			first = i
+		}
+		if t := b[i+1:]; len(t) >= 28 && t[3] == '/' && t[7] == '/' && t[12] == ':' && t[27] == ']' {
+			return i
+		}
+		off = i + 2
+	}
 }
 
 // spaceBracket ends a user name. A literal []byte(" [") would be copied
