@@ -175,6 +175,9 @@ func FuzzApache(f *testing.F) {
 	for _, tt := range apacheFixtures {
 		seedLines(f, "../fixtures/apache/"+tt.file)
 	}
+	for _, tt := range apacheRealFiles {
+		seedLines(f, "../fixtures/apache-real/"+tt.file+".log", "../fixtures/apache-real/"+tt.file+"-hostnames.log")
+	}
 	f.Add([]byte(`monitoring-server - - [21/Nov/2026:13:45:26 +0100] "GET /status HTTP/1.1" 200 4711 "-" "check"`))
 	f.Add([]byte(`www.example.com 10.4.24.77 - - [21/Nov/2026:13:45:26 +0100] "GET / HTTP/1.1" 200 10 "-" "-"`))
 	f.Add([]byte(`10.4.24.78 - jan de vries [21/Nov/2026:13:45:14 +0100] "GET /q HTTP/1.1" 200 12 "http://r/"x" y" "Mozilla "QuoteBot" 1.0"`))
