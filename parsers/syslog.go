@@ -72,7 +72,6 @@ var errBadTimestamp = reject("bad syslog timestamp")
 func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 	var ts, rest []byte
 	unpadded := false
-again:
 	switch {
 	case len(line) > 0 && line[0] >= '0' && line[0] <= '9':
 		i := bytes.IndexByte(line, ' ')
@@ -99,8 +98,7 @@ again:
 	default:
 		if len(line) > 0 && line[0] == '<' {
 			if l := skipPriority(line); len(l) < len(line) {
-				line = l
-				goto again
+				return c.header(l, h)
 			}
 		}
 		return errBadTimestamp
