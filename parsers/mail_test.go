@@ -154,6 +154,7 @@ func TestSyslogHeader(t *testing.T) {
 		{"<22>2026-11-21T13:45:12+01:00 mx postfix/smtp[123]: m", "2026-11-21T12:45:12Z|mx|postfix/smtp|123|m"},
 		{"<22 Nov 21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
 		{"<>Nov 21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
+		{"<1><2>Nov 21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
 	}
 	var c syslogClock
 	c.setRef(fixtureRef, berlin)

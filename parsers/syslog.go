@@ -97,7 +97,8 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 		ts, rest = line[:end], line[end:]
 	default:
 		if len(line) > 0 && line[0] == '<' {
-			if l := skipPriority(line); len(l) < len(line) {
+			// Once: a second priority is garbage, and must not recurse.
+			if l := skipPriority(line); len(l) < len(line) && (len(l) == 0 || l[0] != '<') {
 				return c.header(l, h)
 			}
 		}
