@@ -35,9 +35,11 @@ const (
 //     empty and Datei holds the request text exactly as logged, escapes
 //     included ("" for "-").
 //   - An empty user name, which Apache logs as `""`, is empty.
-//   - %h must be an IP address. With HostnameLookups on it is a host name,
-//     which cannot go into an inet column: such a line is rejected with
-//     the reason "client is a host name (HostnameLookups on)".
+//   - %h is an IP address, or with HostnameLookups On a host name: then
+//     Host holds the name and IP is the zero Addr, and the request is a
+//     record like any other. A line that starts with a host name and an
+//     address ("www.example.com 10.0.0.1 - - [...]", the vhost_common
+//     style "%v %h") is rejected: its first field is not the client.
 //   - Fields the format does not have (the virtual host of common and
 //     combined, referer and user agent of common) are empty, except that
 //     the virtual host named at construction fills URL.
@@ -66,7 +68,7 @@ func NewApache(format ApacheFormat, vhost string) *Apache {
 }
 
 var (
-	errHostname    = reject("client is a host name (HostnameLookups on)")
+	errVHostFirst  = reject("virtual host before the client address (a \"%v %h\" or vhost_combined log, not this format)")
 	errUnterminate = reject("unterminated quoted field")
 	errNotQuoted   = reject("expected a quoted field")
 )
@@ -86,11 +88,11 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 	rec.URL, rec.Port = p.vhost, 0
 	if p.format == ApacheVHostCombined {
 		if rest, err = p.virtualHost(rest, rec); err != nil {
-			return err
+			return blankOr(line, err)
 		}
 	}
 	if rest, err = p.client(rest, rec); err != nil {
-		return err
+		return blankOr(line, err)
 	}
 	if len(rest) > 5 && rest[0] == ' ' && rest[1] == '-' && rest[2] == ' ' && rest[3] == '-' && rest[4] == ' ' && rest[5] == '[' && !p.noQuick {
 		rec.HTUser, rest = nil, rest[5:]
@@ -135,20 +137,50 @@ func (p *Apache) Parse(line []byte, rec *HTTP) error {
 		return nil
 	}
 	var ref, ua []byte
+	after := rest
 	if len(rest) >= 4 && rest[0] == ' ' && rest[1] == '"' && rest[2] == '-' && rest[3] == '"' && (len(rest) == 4 || rest[4] == ' ') && !p.noQuick {
 		rest = rest[4:]
 	} else {
 		if ref, rest, err = p.quoted(rest); err != nil {
-			return err
+			return p.refererAgent(after, rec, err)
 		}
 		ref = p.unescaped(dash(ref))
 	}
 	if ua, _, err = p.quoted(rest); err != nil {
-		return err
+		return p.refererAgent(after, rec, err)
 	}
 	rec.Referer = ref
 	rec.UserAgent = p.unescaped(dash(ua))
 	return nil
+}
+
+// refererAgent reads referer and user agent when they hold quotes that
+// are not escaped (Apache escapes them; other servers writing this format
+// may not): the rest of the line must then be `"REFERER" "AGENT"`, split
+// at its last `" "`. Otherwise err, what reading them field by field
+// found, stands.
+func (p *Apache) refererAgent(b []byte, rec *HTTP, err error) error {
+	b = trimSpace(b)
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return err
+	}
+	k := bytes.LastIndex(b[:len(b)-1], quoteSpaceQuote)
+	if k <= 0 {
+		return err
+	}
+	ref := p.unescaped(dash(b[1:k]))
+	rec.UserAgent = p.unescaped(dash(b[k+3 : len(b)-1]))
+	rec.Referer = ref
+	return nil
+}
+
+// blankOr returns ErrBlank for a blank line, else err: a blank line fails
+// on its first field, and is checked for only then.
+func blankOr(line []byte, err error) error {
+	if isBlank(line) {
+		return ErrBlank
+	}
+	return err
 }
 
 // virtualHost reads %v:%p into URL and Port.
@@ -175,18 +207,26 @@ func (p *Apache) virtualHost(b []byte, rec *HTTP) ([]byte, error) {
 	return rest, nil
 }
 
-// client reads %h into IP.
+// client reads %h into IP, or a host name into Host.
 func (p *Apache) client(b []byte, rec *HTTP) ([]byte, error) {
 	var f, rest []byte
 	var ok bool
+	rec.Host = nil
 	if rec.IP, f, rest, ok = addrField(b); !ok {
 		if len(f) == 0 {
 			return nil, errMissing
 		}
-		if looksLikeHostname(f) {
-			return nil, errHostname
+		// "www.example.com 10.0.0.1 - - [", or vhost_combined's
+		// "www.example.com:443 10.0.0.1": not the client first.
+		if next, _ := nextField(rest); len(next) > 1 {
+			if _, isAddr := parseAddr(next); isAddr {
+				return nil, errVHostFirst
+			}
 		}
-		return nil, errBadClient
+		if !looksLikeHostname(f) {
+			return nil, errBadClient
+		}
+		rec.Host = p.lt.field(f)
 	}
 	return rest, nil
 }
@@ -203,7 +243,7 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 	if len(rest) > 2 && rest[0] == '-' && rest[1] == ' ' && rest[2] == '[' {
 		rest = rest[2:]
 	} else {
-		i := bytes.Index(rest, spaceBracket)
+		i := userEnd(rest)
 		if i < 0 {
 			return nil, errBadCLFTime
 		}
@@ -214,6 +254,28 @@ func (p *Apache) user(b []byte, rec *HTTP) ([]byte, error) {
 	}
 	rec.HTUser = p.unescaped(user)
 	return rest, nil
+}
+
+// userEnd returns the index of the " [" that begins the time stamp after
+// a user name, or -1: the first one followed by what looks like a
+// time stamp ("[21/Nov/2026:13:45:12 +0100]"), since Apache does not
+// escape '[' in a user name. Without one, the first " [".
+func userEnd(b []byte) int {
+	first := -1
+	for off := 0; ; {
+		i := bytes.Index(b[off:], spaceBracket)
+		if i < 0 {
+			return first
+		}
+		i += off
+		if first < 0 {
+			first = i
+		}
+		if t := b[i+1:]; len(t) >= 28 && t[3] == '/' && t[7] == '/' && t[12] == ':' && t[27] == ']' {
+			return i
+		}
+		off = i + 2
+	}
 }
 
 // spaceBracket ends a user name. A literal []byte(" [") would be copied

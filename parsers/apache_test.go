@@ -2,13 +2,20 @@ package parsers
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 )
 
+// dumpHTTP writes a record on one line; a client host name is written
+// "host=NAME" in place of the address.
 func dumpHTTP(r *HTTP) string {
-	return fmt.Sprintf("%s|%s|%s|%d|%s|%s|%s|%s|%d|%d|%s|%s", r.Zeit.Format(time.RFC3339Nano), r.IP, r.URL, r.Port,
+	client := r.IP.String()
+	if !r.IP.IsValid() {
+		client = "host=" + string(r.Host)
+	}
+	return fmt.Sprintf("%s|%s|%s|%d|%s|%s|%s|%s|%d|%d|%s|%s", r.Zeit.Format(time.RFC3339Nano), client, r.URL, r.Port,
 		r.Datei, r.HTUser, r.Method, r.Protocol, r.Status, r.Size, r.Referer, r.UserAgent)
 }
 
@@ -67,7 +74,30 @@ func TestApacheParse(t *testing.T) {
 			"reject: bad virtual host"},
 		{"hostname lookups", ApacheCommon, "",
 			`client.kunde.example - - [21/Nov/2026:13:45:26 +0100] "GET / HTTP/1.1" 200 10`,
-			"reject: client is a host name (HostnameLookups on)"},
+			"2026-11-21T12:45:26Z|host=client.kunde.example||0|/||GET|HTTP/1.1|200|10||"},
+		{"hostname lookups, combined", ApacheCombined, "",
+			`monitoring-server - - [21/Nov/2026:13:45:26 +0100] "GET /status HTTP/1.1" 200 4711 "-" "check"`,
+			"2026-11-21T12:45:26Z|host=monitoring-server||0|/status||GET|HTTP/1.1|200|4711||check"},
+		{"virtual host before the client", ApacheCombined, "",
+			`www.example.com 10.4.24.77 - - [21/Nov/2026:13:45:26 +0100] "GET / HTTP/1.1" 200 10 "-" "-"`,
+			`reject: virtual host before the client address (a "%v %h" or vhost_combined log, not this format)`},
+		{"vhost_combined line as combined", ApacheCombined, "",
+			`www.example.com:443 10.4.24.77 - - [21/Nov/2026:13:45:26 +0100] "GET / HTTP/1.1" 200 10 "-" "-"`,
+			`reject: virtual host before the client address (a "%v %h" or vhost_combined log, not this format)`},
+		{"unescaped quotes in referer and agent", ApacheCombined, "",
+			`10.4.24.78 - - [21/Nov/2026:13:45:14 +0100] "GET /q HTTP/1.1" 200 12 "http://r/"x" y" "Mozilla "QuoteBot" 1.0"`,
+			`2026-11-21T12:45:14Z|10.4.24.78||0|/q||GET|HTTP/1.1|200|12|http://r/"x" y|Mozilla "QuoteBot" 1.0`},
+		{"user with spaces and quote", ApacheCombined, "",
+			`10.4.24.78 - jan "de" vries [21/Nov/2026:13:45:14 +0100] "GET /q HTTP/1.1" 401 12 "-" "-"`,
+			`2026-11-21T12:45:14Z|10.4.24.78||0|/q|jan "de" vries|GET|HTTP/1.1|401|12||`},
+		{"quote, space, quote ends the line", ApacheCombined, "",
+			`10.4.24.78 - - [21/Nov/2026:13:45:14 +0100] "GET /q HTTP/1.1" 200 12 "x" "`, "reject: unterminated quoted field"},
+		{"user with a bracket", ApacheCommon, "",
+			`10.4.24.78 - jan [de] vries [21/Nov/2026:13:45:14 +0100] "GET /q HTTP/1.1" 200 12`,
+			`2026-11-21T12:45:14Z|10.4.24.78||0|/q|jan [de] vries|GET|HTTP/1.1|200|12||`},
+		{"garbage request", ApacheCombined, "",
+			`10.4.24.78 - - [21/Nov/2026:13:45:14 +0100] "garbage line here" 400 226 "-" "-"`,
+			`2026-11-21T12:45:14Z|10.4.24.78||0|line here||garbage||400|226||`},
 		{"vhost without port", ApacheVHostCombined, "",
 			`10.4.24.77 - - [21/Nov/2026:13:45:17 +0100] "GET / HTTP/1.1" 200 1 "-" "-"`,
 			"reject: bad virtual host"},
@@ -79,14 +109,17 @@ func TestApacheParse(t *testing.T) {
 		{"no agent", ApacheCombined, "", `10.0.2.16 - - [21/Nov/2026:13:45:29 +0100] "GET / HTTP/1.1" 200 1 "-"`, "reject: missing fields"},
 		{"empty user", ApacheCommon, "", `10.0.2.16 - "" [21/Nov/2026:13:45:29 +0100] "GET / HTTP/1.1" 401 1`,
 			"2026-11-21T12:45:29Z|10.0.2.16||0|/||GET|HTTP/1.1|401|1||"},
-		{"empty", ApacheCommon, "", ``, "reject: missing fields"},
+		{"empty", ApacheCommon, "", ``, "blank"},
+		{"blank", ApacheCombined, "", " \t ", "blank"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewApache(tt.format, tt.vhost)
 			var rec HTTP
 			got := ""
-			if err := p.Parse([]byte(tt.line), &rec); err != nil {
+			if err := p.Parse([]byte(tt.line), &rec); errors.Is(err, ErrBlank) {
+				got = "blank"
+			} else if err != nil {
 				got = "reject: " + Reason(err)
 			} else {
 				got = dumpHTTP(&rec)
@@ -123,11 +156,14 @@ func TestApacheFixture(t *testing.T) {
 				p.noQuick = noQuick
 				var rec HTTP
 				eachLine(t, path, func(n int64, line []byte) {
-					if err := p.Parse(line, &rec); err != nil {
+					switch err := p.Parse(line, &rec); {
+					case errors.Is(err, ErrBlank):
+						fmt.Fprintf(&out, "%d: blank\n", n)
+					case err != nil:
 						fmt.Fprintf(&out, "%d: reject: %s\n", n, Reason(err))
-						return
+					default:
+						fmt.Fprintf(&out, "%d: %s\n", n, dumpHTTP(&rec))
 					}
-					fmt.Fprintf(&out, "%d: %s\n", n, dumpHTTP(&rec))
 				})
 				golden(t, path[:len(path)-len(".log")]+".golden", out.Bytes())
 			}
@@ -139,6 +175,13 @@ func FuzzApache(f *testing.F) {
 	for _, tt := range apacheFixtures {
 		seedLines(f, "../fixtures/apache/"+tt.file)
 	}
+	for _, tt := range apacheRealFiles {
+		seedLines(f, "../fixtures/apache-real/"+tt.file+".log", "../fixtures/apache-real/"+tt.file+"-hostnames.log")
+	}
+	f.Add([]byte(`monitoring-server - - [21/Nov/2026:13:45:26 +0100] "GET /status HTTP/1.1" 200 4711 "-" "check"`))
+	f.Add([]byte(`www.example.com 10.4.24.77 - - [21/Nov/2026:13:45:26 +0100] "GET / HTTP/1.1" 200 10 "-" "-"`))
+	f.Add([]byte(`10.4.24.78 - jan de vries [21/Nov/2026:13:45:14 +0100] "GET /q HTTP/1.1" 200 12 "http://r/"x" y" "Mozilla "QuoteBot" 1.0"`))
+	f.Add([]byte(" \t "))
 	prev := []byte(`www.kunde.example:443 10.4.24.77 - anna [21/Nov/2026:13:45:12 +0100] "GET /index.html HTTP/2.0" 200 5120 "http://a/\"" "Mozilla/5.0 \\"`)
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, format := range []ApacheFormat{ApacheCommon, ApacheCombined, ApacheVHostCombined} {
@@ -166,8 +209,8 @@ func FuzzApache(f *testing.F) {
 			if dumpHTTP(&rec) != dumpHTTP(&rec2) {
 				t.Fatalf("results differ:\n%s\n%s", dumpHTTP(&rec), dumpHTTP(&rec2))
 			}
-			checkText(t, rec.URL, rec.Datei, rec.HTUser, rec.Method, rec.Protocol, rec.Referer, rec.UserAgent)
-			if !rec.IP.IsValid() || rec.Size < 0 || rec.Status < 0 || rec.Zeit.IsZero() {
+			checkText(t, rec.URL, rec.Datei, rec.HTUser, rec.Method, rec.Protocol, rec.Referer, rec.UserAgent, rec.Host)
+			if rec.IP.IsValid() == (len(rec.Host) > 0) || rec.Size < 0 || rec.Status < 0 || rec.Zeit.IsZero() {
 				t.Fatalf("accepted incomplete record from %q", line)
 			}
 		}

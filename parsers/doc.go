@@ -34,6 +34,12 @@
 // still open, and returns them as a MailState that the caller stores
 // between runs and hands back to the next one.
 //
+// A blank line (empty, or only spaces and tabs) is neither a record nor a
+// reject: the line parsers return ErrBlank, which callers skip, and
+// MailLog counts it as ignored. Detect names the format that reads most
+// of a file's first lines, for telling a user which format a file with
+// many rejects seems to be in.
+//
 // # Syslog time stamps
 //
 // Mail logs are syslog files. A classic time stamp ("Nov 21 13:45:12")

@@ -267,3 +267,28 @@ func trimLeft(b []byte) []byte {
 	}
 	return b
 }
+
+// isBlank reports whether b holds nothing but spaces and tabs.
+func isBlank(b []byte) bool {
+	return len(trimLeft(b)) == 0
+}
+
+// cutMimeHeaders removes the " [request headers] [reply headers]" that
+// Squid appends to each line of its built-in formats with log_mime_hdrs
+// on. Squid writes '[' and ']' inside them as %5b and %5d, so the last
+// two '[' of such a line open them.
+func cutMimeHeaders(b []byte) []byte {
+	n := len(b)
+	if n < 6 || b[n-1] != ']' {
+		return b
+	}
+	i := bytes.LastIndexByte(b, '[')
+	if i < 3 || b[i-1] != ' ' || b[i-2] != ']' {
+		return b
+	}
+	j := bytes.LastIndexByte(b[:i-2], '[')
+	if j < 1 || b[j-1] != ' ' || bytes.IndexByte(b[j:i-2], ']') >= 0 {
+		return b
+	}
+	return b[:j-1]
+}

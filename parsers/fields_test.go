@@ -163,3 +163,21 @@ func FuzzLastSpace(f *testing.F) {
 		}
 	})
 }
+
+func TestCutMimeHeaders(t *testing.T) {
+	for in, want := range map[string]string{
+		`a TCP_MISS:HIER_DIRECT [Host: h\r\n] [HTTP/1.1 200 OK\r\n]`: `a TCP_MISS:HIER_DIRECT`,
+		`a - HIER_NONE/- - [] []`:                                    `a - HIER_NONE/- -`,
+		`a [x] [y] [z]`:                                              `a [x]`,
+		`a [x %5d] [y]`:                                              `a`,
+		`a [x] y [z]`:                                                `a [x] y [z]`,
+		`a x] [z]`:                                                   `a x] [z]`,
+		`[x] [y]`:                                                    `[x] [y]`,
+		`a b`:                                                        `a b`,
+		`]`:                                                          `]`,
+	} {
+		if got := string(cutMimeHeaders([]byte(in))); got != want {
+			t.Errorf("cutMimeHeaders(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

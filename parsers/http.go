@@ -11,7 +11,8 @@ import (
 // rule.
 type HTTP struct {
 	Zeit      time.Time  // when the request was received (UTC)
-	IP        netip.Addr // ip: the client
+	IP        netip.Addr // ip: the client; the zero Addr when the log names it (Host)
+	Host      []byte     // the client's host name where the log has one instead of an address (HostnameLookups On)
 	URL       []byte     // url: the virtual host asked for; empty if the log does not say
 	Port      uint16     // the server port, 0 if the log does not say
 	Datei     []byte     // datei: the request target, path and query ("/a/b?x=1")

@@ -218,6 +218,10 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 	m.stats.Lines++
 	h := &m.hdr // a field, not a local: through the dialect func it would escape
 	if err := m.clock.header(line, h); err != nil {
+		if isBlank(line) { // a blank line, often at the end of a file
+			m.stats.Ignored++
+			return nil, nil
+		}
 		m.stats.Rejected++
 		return nil, err
 	}
@@ -488,13 +492,16 @@ func nextKV(b []byte) (key, val, rest []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	key, b = b[:eq], b[eq+1:]
+	// An address value does not end before its '>': its quoted local
+	// part may hold ", x=" itself (to=<"doe, x=1"@example.com>).
+	addr := len(b) > 0 && b[0] == '<'
 	for off := 0; ; {
 		i := indexCommaSpace(b[off:])
 		if i < 0 {
 			return key, b, nil, true
 		}
 		i += off
-		if startsWithKey(b[i+2:]) {
+		if startsWithKey(b[i+2:]) && (!addr || b[i-1] == '>' || bytes.IndexByte(b[:i], '>') > 0) {
 			return key, b[:i], b[i+2:], true
 		}
 		off = i + 2

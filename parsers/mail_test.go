@@ -145,6 +145,16 @@ func TestSyslogHeader(t *testing.T) {
 		{"2026-11-21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
 		{"hello", "reject: bad syslog timestamp"},
 		{"", "reject: bad syslog timestamp"},
+		// FreeBSD's syslogd -v and -vv put the priority before the host.
+		{"Jun 17 14:37:39 <mail.info> robin sm-mta[2794]: m", "2026-06-17T12:37:39Z|robin|sm-mta|2794|m"},
+		{"Jun 17 14:37:39 <2.6> robin sm-mta[2794]: m", "2026-06-17T12:37:39Z|robin|sm-mta|2794|m"},
+		{"Jun 17 14:37:39 <mail.info> postfix/smtp[1]: m", "2026-06-17T12:37:39Z||postfix/smtp|1|m"},
+		// An RFC 3164 priority at the start of the line.
+		{"<22>Nov 21 13:45:12 mx postfix/smtp[123]: m", "2026-11-21T12:45:12Z|mx|postfix/smtp|123|m"},
+		{"<22>2026-11-21T13:45:12+01:00 mx postfix/smtp[123]: m", "2026-11-21T12:45:12Z|mx|postfix/smtp|123|m"},
+		{"<22 Nov 21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
+		{"<>Nov 21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
+		{"<1><2>Nov 21 13:45:12 mx a: b", "reject: bad syslog timestamp"},
 	}
 	var c syslogClock
 	c.setRef(fixtureRef, berlin)
@@ -176,5 +186,54 @@ func TestMailYearRollover(t *testing.T) {
 	st := m.State()
 	if len(st.Open) != 1 || st.Open[0].First.In(berlin).Year() != 2026 {
 		t.Fatalf("open state %+v", st.Open)
+	}
+}
+
+// TestMailPriorityAndBlank reads Postfix and Sendmail deliveries whose
+// lines carry a syslogd -v priority, among blank lines: every delivery is
+// a row, and a blank line is neither a row nor a reject.
+func TestMailPriorityAndBlank(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		new   func(MailOptions) *MailLog
+		lines []string
+		rows  []string // m_to|m_status
+	}{
+		{"postfix", NewPostfix, []string{
+			"Nov 21 08:00:01 <mail.info> mx postfix/smtpd[1]: 1A2B3C4D5E: client=a.example[192.0.2.1]",
+			"",
+			"Nov 21 08:00:01 <mail.info> mx postfix/qmgr[2]: 1A2B3C4D5E: from=<a@a.example>, size=100, nrcpt=1 (queue active)",
+			" \t",
+			"Nov 21 08:00:02 <2.6> mx postfix/smtp[3]: 1A2B3C4D5E: to=<b@b.example>, relay=b.example[192.0.2.2]:25, delay=1, dsn=2.0.0, status=sent (250 ok)",
+			"Nov 21 08:00:02 <mail.info> mx postfix/qmgr[2]: 1A2B3C4D5E: removed",
+			"",
+		}, []string{"b@b.example|sent"}},
+		{"sendmail", NewSendmail, []string{
+			"Nov 21 14:37:39 <mail.info> robin sm-mta[2794]: 5AL70001004000: from=<a@a.example>, size=100, class=0, nrcpts=1, msgid=<m@a>, proto=ESMTP, daemon=MTA, relay=a [192.0.2.1]",
+			"",
+			"Nov 21 14:37:40 <mail.info> robin sm-mta[2795]: 5AL70001004000: to=<b@b.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=1, relay=b. [192.0.2.2], dsn=2.0.0, stat=Sent (ok)",
+			"",
+		}, []string{"b@b.example|sent"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := tt.new(MailOptions{Location: berlin, Reference: fixtureRef})
+			var got []string
+			for _, line := range tt.lines {
+				rows, err := m.Parse([]byte(line))
+				if err != nil {
+					t.Fatalf("%q: %v", line, err)
+				}
+				for _, r := range rows {
+					got = append(got, r.To+"|"+r.Status)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.rows, " ") {
+				t.Errorf("rows %v, want %v", got, tt.rows)
+			}
+			st := m.Stats()
+			if st.Rejected != 0 || st.Lines != int64(len(tt.lines)) || st.Lines != st.Used+st.Ignored+st.Rejected {
+				t.Errorf("stats %+v", st)
+			}
+		})
 	}
 }

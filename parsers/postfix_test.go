@@ -84,6 +84,15 @@ func TestPostfixMultiRecipient(t *testing.T) {
 		"m@sender.example|c@kunde.example|news@sender.example|local|10240||local|sent|2026-11-21T07:10:02Z ~ qid=1A2B3C4D5E orig_to=info@kunde.example dsn=2.0.0 delay=1s text=delivered to mailbox")
 }
 
+// TestPostfixQuotedAddress reads addresses whose quoted local parts hold
+// spaces, commas and "x=" (Postfix logs them as they came).
+func TestPostfixQuotedAddress(t *testing.T) {
+	got := mailLines(newTestPostfix(), `Nov 21 08:10:01 mx postfix/qmgr[3]: 1A2B3C4D5E: from=<"jan, de=vries"@sender.example>, size=10, nrcpt=1 (queue active)
+		Nov 21 08:10:02 mx postfix/smtp[4]: 1A2B3C4D5E: to=<"doe, x=1"@remote.example>, orig_to=<"a b"@kunde.example>, relay=none, delay=1, dsn=2.0.0, status=sent (ok)`)
+	wantLines(t, got,
+		`|"doe, x=1"@remote.example|"jan, de=vries"@sender.example|smtp|10||none|sent|2026-11-21T07:10:02Z ~ qid=1A2B3C4D5E orig_to="a b"@kunde.example dsn=2.0.0 delay=1s text=ok`)
+}
+
 func TestPostfixBounced(t *testing.T) {
 	m := newTestPostfix()
 	got := mailLines(m, `Nov 21 08:20:00 mx postfix/pickup[1]: 2B3C4D5E6F: uid=0 from=<root>
@@ -244,6 +253,7 @@ func FuzzPostfix(f *testing.F) {
 			f.Add(line, uint8(0))
 		}
 	}
+	f.Add([]byte("<22>Nov 21 08:00:02 <mail.info> mx postfix/smtp[3]: 1A2B3C4D5E: to=<\"d, x=1\"@b>, relay=none, delay=1, dsn=2.0.0, status=sent (ok)\n\n \n"), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
 		fuzzMail(t, NewPostfix, data, int(cut))
 	})

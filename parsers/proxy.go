@@ -16,7 +16,7 @@ type Proxy struct {
 	Size      int64      // bytes sent to the client
 	Method    []byte     // methode
 	URL       []byte     // url; "host:port" for CONNECT
-	Ident     []byte     // user name, empty for "-"
+	Ident     []byte     // user name, empty for "-"; Squid's %hh escapes undone
 	Hierarchy []byte     // hierarchy code and peer, "HIER_DIRECT/93.184.216.34"
 	MIME      []byte     // content type, empty for "-"
 }

@@ -26,3 +26,8 @@ var (
 	errBadStatus  = reject("bad status")
 	errBadSize    = reject("bad size")
 )
+
+// ErrBlank is what a parser returns for a blank line (empty, or only
+// spaces and tabs): not a record and not a reject. Log files may end with
+// one; callers skip it.
+var ErrBlank = errors.New("blank line")

@@ -98,6 +98,7 @@ func FuzzSendmail(f *testing.F) {
 	for line := range bytes.Lines(data) {
 		f.Add(line, uint8(0))
 	}
+	f.Add([]byte("Jun 17 14:37:40 <mail.info> robin sm-mta[2795]: 5AL70001004000: to=<b@b.example>, delay=00:00:01, mailer=esmtp, dsn=2.0.0, stat=Sent (ok)\n\n"), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
 		fuzzMail(t, NewSendmail, data, int(cut))
 	})

@@ -31,7 +31,27 @@ func TestSquidParse(t *testing.T) {
 			"2026-11-20T23:00:01Z|1|10.0.0.1|TCP_MISS/200|1|GET|http://x/%E9%00||HIER_NONE/-|"},
 		{"no mime field", "1795215601.000 1 10.0.0.1 TCP_MISS/200 1 GET http://x/ - HIER_NONE/-",
 			"2026-11-20T23:00:01Z|1|10.0.0.1|TCP_MISS/200|1|GET|http://x/||HIER_NONE/-|"},
-		{"empty", "", "reject: bad timestamp"},
+		{"empty", "", "blank"},
+		{"blank", "   ", "blank"},
+		// Lines Squid 5.7 writes (see fixtures/squid-real).
+		{"user with spaces",
+			"1796579646.523     50 127.0.0.1 TCP_MISS/200 47764 GET http://127.0.0.1:38080/f47k jan de vries HIER_DIRECT/127.0.0.1 application/octet-stream",
+			"2026-12-06T17:54:06.523Z|50|127.0.0.1|TCP_MISS/200|47764|GET|http://127.0.0.1:38080/f47k|jan de vries|HIER_DIRECT/127.0.0.1|application/octet-stream"},
+		{"user url-encoded",
+			"1796579646.541      4 127.0.0.1 TCP_MISS/200 47764 GET http://o/f j%c3%bcrgen m%c3%bcller HIER_DIRECT/127.0.0.1 text/html; charset=utf-8",
+			"2026-12-06T17:54:06.541Z|4|127.0.0.1|TCP_MISS/200|47764|GET|http://o/f|jürgen müller|HIER_DIRECT/127.0.0.1|text/html; charset=utf-8"},
+		{"user like a hierarchy",
+			"1796579664.277      1 127.0.0.1 TCP_MISS/200 47759 GET http://o/f hier_direct/1.2.3.4 text/html HIER_DIRECT/127.0.0.1 application/octet-stream",
+			"2026-12-06T17:54:24.277Z|1|127.0.0.1|TCP_MISS/200|47759|GET|http://o/f|hier_direct/1.2.3.4 text/html|HIER_DIRECT/127.0.0.1|application/octet-stream"},
+		{"transaction end before headers, ipv6",
+			"1796579664.518      0 ::1 NONE_NONE/000 0 - error:transaction-end-before-headers - HIER_NONE/- -",
+			"2026-12-06T17:54:24.518Z|0|::1|NONE_NONE/000|0|-|error:transaction-end-before-headers||HIER_NONE/-|"},
+		{"5 GiB",
+			"1796579714.352  40921 127.0.0.1 TCP_MISS/200 5368709436 GET http://127.0.0.1:38080/big - HIER_DIRECT/127.0.0.1 application/octet-stream",
+			"2026-12-06T17:55:14.352Z|40921|127.0.0.1|TCP_MISS/200|5368709436|GET|http://127.0.0.1:38080/big||HIER_DIRECT/127.0.0.1|application/octet-stream"},
+		{"timeout hierarchy after a user with spaces",
+			"1796579646.523     50 127.0.0.1 TCP_MISS/200 1 GET http://o/ a b TIMEOUT_CLOSEST_PARENT/10.0.0.1 -",
+			"2026-12-06T17:54:06.523Z|50|127.0.0.1|TCP_MISS/200|1|GET|http://o/|a b|TIMEOUT_CLOSEST_PARENT/10.0.0.1|"},
 		{"garbage", "hello world", "reject: bad timestamp"},
 		{"timestamp without fraction", "1795215601 1 10.0.0.1 TCP_MISS/200 1 GET http://x/ - HIER_NONE/- -", "reject: bad timestamp"},
 		{"short", "1795215601.000 1 10.0.0.1 TCP_MISS/200 1 GET http://x/", "reject: missing fields"},
@@ -46,7 +66,9 @@ func TestSquidParse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec Proxy
 			got := ""
-			if err := p.Parse([]byte(tt.line), &rec); err != nil {
+			if err := p.Parse([]byte(tt.line), &rec); errors.Is(err, ErrBlank) {
+				got = "blank"
+			} else if err != nil {
 				got = "reject: " + Reason(err)
 			} else {
 				got = dumpProxy(&rec)
@@ -83,7 +105,10 @@ func TestSquidFixture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.Parse(line, &rec); err != nil {
+		if err := p.Parse(line, &rec); errors.Is(err, ErrBlank) {
+			fmt.Fprintf(&out, "%d: blank\n", lr.Line())
+			continue
+		} else if err != nil {
 			fmt.Fprintf(&out, "%d: reject: %s\n", lr.Line(), Reason(err))
 			continue
 		}
@@ -100,7 +125,9 @@ func FuzzSquid(f *testing.F) {
 	for _, l := range bytes.Split(data, []byte("\n")) {
 		f.Add(l)
 	}
+	seedLines(f, "../fixtures/squid-real/native.log", "../fixtures/squid-real/native-mime.log")
 	f.Add([]byte("1.1 1 ::1 A 1 B C D E F\x00\xff"))
+	f.Add([]byte("1.1 1 ::1 A 1 B C a b%c3%bc HIER_NONE/- E F"))
 	f.Add([]byte("1795215541.000   !120 10.4.24.77 TCP_MISS/200 1 GET http://a/ - HIER_NONE/- -"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var p Squid

@@ -16,7 +16,11 @@ import (
 // documentation for how the year of a classic one is found. The host name
 // is optional: a TAG is recognized by the colon that ends it, so
 // "Nov 21 13:45:12 postfix/smtp[123]: ..." (no host) and
-// "Nov 21 13:45:12 mx postfix/smtp[123]: ..." both parse.
+// "Nov 21 13:45:12 mx postfix/smtp[123]: ..." both parse. A priority
+// before the host, as FreeBSD's syslogd -v writes it
+// ("Jun 17 14:37:39 <mail.info> robin sm-mta[2794]: ..."; "<2.6>" with a
+// single -v), is read past, and so is an RFC 3164 "<PRI>" that starts the
+// line ("<22>Nov 21 13:45:12 mx ...").
 
 // syslogHeader is a syslog line split into its parts. Byte slices point
 // into the line.
@@ -92,6 +96,12 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 		}
 		ts, rest = line[:end], line[end:]
 	default:
+		if len(line) > 0 && line[0] == '<' {
+			// Once: a second priority is garbage, and must not recurse.
+			if l := skipPriority(line); len(l) < len(line) && (len(l) == 0 || l[0] != '<') {
+				return c.header(l, h)
+			}
+		}
 		return errBadTimestamp
 	}
 	if c.lastLen > 0 && len(ts) == c.lastLen && c.same(ts) {
@@ -123,6 +133,9 @@ func (c *syslogClock) header(line []byte, h *syslogHeader) error {
 
 	h.Host, h.Tag, h.PID = nil, nil, nil
 	tok, after := nextField(rest)
+	if len(tok) > 2 && tok[0] == '<' && tok[len(tok)-1] == '>' { // syslogd -v
+		tok, after = nextField(after)
+	}
 	if !hasColonEnd(tok) {
 		h.Host = tok
 		h.Msg = trimOneSpace(after)
@@ -189,4 +202,16 @@ func (c *syslogClock) parseTime(ts []byte) (time.Time, bool) {
 		nsec = n
 	}
 	return syslogDate(mon, day, h, mi, s, nsec, c.ref, c.loc)
+}
+
+// skipPriority drops an RFC 3164 priority ("<22>") from the start of b.
+func skipPriority(b []byte) []byte {
+	i := 1
+	for i < len(b) && i <= 4 && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i > 1 && i < len(b) && b[i] == '>' {
+		return b[i+1:]
+	}
+	return b
 }

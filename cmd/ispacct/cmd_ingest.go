@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -85,7 +86,7 @@ Example:
 
 // resolve says what to read: files from the command line, or the
 // configured sources' files.
-func (s *sourceArgs) resolve(cfg *config.Config, files []string) ([]ingest.Source, error) {
+func (s *sourceArgs) resolve(cfg *config.Config, files []string) (_ []ingest.Source, err error) {
 	if s.format != "" || len(files) > 0 {
 		if s.format == "" {
 			return nil, usagef("files on the command line need --format (one of %s)", strings.Join(config.FormatNames(), ", "))
@@ -99,7 +100,15 @@ func (s *sourceArgs) resolve(cfg *config.Config, files []string) ([]ingest.Sourc
 		if len(s.sources) > 0 {
 			return nil, usagef("--source and files on the command line exclude each other")
 		}
-		src := ingest.Source{Name: s.format, Format: s.format, Files: files, VHost: s.vhost}
+		abs := make([]string, len(files))
+		for i, f := range files {
+			// Absolute: rejects, the ledger and messages name one file,
+			// whatever folder the next command runs in.
+			if abs[i], err = filepath.Abs(f); err != nil {
+				return nil, usagef("%s: %v", f, err)
+			}
+		}
+		src := ingest.Source{Name: s.format, Format: s.format, Files: abs, VHost: s.vhost}
 		if err := ingest.CheckSource(src); err != nil {
 			return nil, usagef("%v", err)
 		}

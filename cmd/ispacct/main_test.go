@@ -274,7 +274,7 @@ func TestNetsetupThenIngest(t *testing.T) {
 		t.Fatalf("netsetup after a manual import: exit %d\n%s%s", code, out, stderr)
 	}
 	code, out, _ = ispacct(t, "landefs", "list", "--db", db.ConnString)
-	if !regexp.MustCompile(`kunde-a\s+10\.4\.24\.0/24\s+manual`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`kunde-a\s+10\.4\.24\.0/24\s+manual`).MatchString(out) {
 		t.Fatalf("the manual row was taken over:\n%s", out)
 	}
 	// A bad vlan.config names the line and exits 2.

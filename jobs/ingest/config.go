@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ispacct/ispacct/config"
+	"github.com/ispacct/ispacct/parsers"
 )
 
 // FromConfig is the one place ingest's options are taken from the
@@ -22,6 +23,7 @@ func FromConfig(c *config.Config, now time.Time, log *slog.Logger) Options {
 		RejectThreshold: c.Ingest.RejectThreshold,
 		// A held file's fix names a command: it must reach this database.
 		CommandFlags: c.Flag(),
+		Detect:       detect,
 		Log:          log,
 	}
 }
@@ -56,4 +58,11 @@ func Sources(c *config.Config, names []string) ([]Source, error) {
 		out = append(out, Source{Name: s.Name, Format: s.Format, Files: files, VHost: s.VHost, Globs: s.Paths})
 	}
 	return out, nil
+}
+
+// detect names the known format a file's first lines are in, so that a
+// file held for not parsing says which --format reads it.
+func detect(lines [][]byte) (string, bool) {
+	d, ok := parsers.Detect(lines)
+	return d.Format, ok
 }

@@ -67,9 +67,10 @@ func newDecoder(format, vhost string, lans *LANs, loc *time.Location, state []by
 // proxyDecoder loads Squid logs into proxy, assigning each client to its
 // LAN.
 type proxyDecoder struct {
-	p    parsers.ProxyParser
-	rec  parsers.Proxy
-	lans *LANs
+	p     parsers.ProxyParser
+	rec   parsers.Proxy
+	lans  *LANs
+	blank int64 // blank lines seen
 }
 
 var proxyColumns = []string{"lan_name", "ip_client", "url", "zeit", "size", "status", "methode",
@@ -82,12 +83,22 @@ func (d *proxyDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *proxyDecoder) state() ([]byte, error) { return nil, nil }
 func (d *proxyDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, err
+		return 0, blankIsNoRow(err, &d.blank)
 	}
 	if d.rec.Size > maxSize {
 		return 0, errHugeSize
 	}
 	return 1, nil
+}
+
+// blankIsNoRow turns the parsers' ErrBlank into no error, counted in
+// *blank: a blank line gives no row and is no reject.
+func blankIsNoRow(err error, blank *int64) error {
+	if errors.Is(err, parsers.ErrBlank) {
+		*blank++
+		return nil
+	}
+	return err
 }
 
 func (d *proxyDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
@@ -119,8 +130,9 @@ func (d *proxyDecoder) asc(_ int, w *archive.ASC) error {
 
 // httpDecoder loads Apache logs into http.
 type httpDecoder struct {
-	p   parsers.HTTPParser
-	rec parsers.HTTP
+	p     parsers.HTTPParser
+	rec   parsers.HTTP
+	blank int64 // blank lines seen
 }
 
 var httpColumns = []string{"ip", "url", "zeit", "size", "datei", "htuser", "methode", "status", "referer", "user_agent", "src_file", "src_line"}
@@ -132,7 +144,7 @@ func (d *httpDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *httpDecoder) state() ([]byte, error) { return nil, nil }
 func (d *httpDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, err
+		return 0, blankIsNoRow(err, &d.blank)
 	}
 	if d.rec.Size > maxSize {
 		return 0, errHugeSize
@@ -150,7 +162,7 @@ var errNoVHost = errors.New("no virtual host")
 func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	r := &d.rec
 	b.Row(len(httpColumns))
-	b.Inet(r.IP)
+	b.Inet(r.IP) // NULL for a client logged by name (r.Host): http has no column for the name
 	b.TextOrNull(r.URL)
 	b.Timestamptz(r.Zeit)
 	b.Int64(r.Size)

@@ -119,7 +119,7 @@ func countGoldenRows(t *testing.T, path string) int64 {
 	var n int64
 	for _, l := range strings.Split(string(b), "\n") {
 		head, rest, ok := strings.Cut(l, ": ")
-		if !ok || strings.HasPrefix(rest, "reject") || strings.ContainsAny(head, " \t") || head == "" {
+		if !ok || strings.HasPrefix(rest, "reject") || rest == "blank" || strings.ContainsAny(head, " \t") || head == "" {
 			continue
 		}
 		if head[0] >= '0' && head[0] <= '9' {
@@ -127,4 +127,29 @@ func countGoldenRows(t *testing.T, path string) int64 {
 		}
 	}
 	return n
+}
+
+// TestHostNameClientLoads: a request Apache logged with the client's name
+// (HostnameLookups On) is a row with ip NULL and its bytes; a blank line
+// is neither a row nor a reject.
+func TestHostNameClientLoads(t *testing.T) {
+	db := pgtest.New(t)
+	f := filepath.Join(t.TempDir(), "access.log")
+	line := `monitoring-server - - [21/Nov/2026:13:45:26 +0100] "GET /status HTTP/1.1" 200 4711 "-" "check"`
+	if err := os.WriteFile(f, []byte(line+"\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ingest.Run(context.Background(), db.Pool, ingest.Source{Name: "web", Format: "apache-combined", Files: []string{f}, VHost: "www.kunde.example"},
+		ingest.Options{Loc: db.Loc, Log: pgtest.Log()})
+	if err != nil || res.Rows != 1 || res.Rejects != 0 || res.Ignored != 1 || res.Lines != 2 {
+		t.Fatalf("%+v %v; want 1 row, 1 blank line ignored", res, err)
+	}
+	var null bool
+	var size int64
+	if err := db.Pool.QueryRow(context.Background(), `SELECT ip IS NULL, size FROM http WHERE url = 'www.kunde.example'`).Scan(&null, &size); err != nil {
+		t.Fatal(err)
+	}
+	if !null || size != 4711 {
+		t.Fatalf("ip null %t, size %d", null, size)
+	}
 }
