@@ -41,7 +41,7 @@ type Options struct {
 	// (a re-request into the Maildir only); what already waits is sent
 	// by every configured channel.
 	Channels []string
-	Log    *slog.Logger
+	Log      *slog.Logger
 	// Now is the clock, time.Now when nil; tests move it past a backoff.
 	Now func() time.Time
 }
