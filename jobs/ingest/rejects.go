@@ -25,7 +25,8 @@ type Reject struct {
 	Line       int64
 	Offset     int64
 	Reason     string
-	Raw        []byte // as read: anything, invalid UTF-8 and NUL included
+	Raw        []byte // as read: anything, invalid UTF-8 and NUL included; perhaps cut
+	Bytes      int64  // the raw line's whole length
 	RecordedAt time.Time
 }
 
@@ -36,7 +37,7 @@ WHERE r.recorded_at >= $1 AND r.recorded_at < $2
 GROUP BY f.id ORDER BY max(r.recorded_at) DESC, f.id`
 
 	// The first $4 rejects of each file, by line; raw cut at $5 bytes.
-	rejectSampleSQL = `SELECT file_id, line, byte_offset, reason, substring(raw FROM 1 FOR $5), recorded_at FROM (
+	rejectSampleSQL = `SELECT file_id, line, byte_offset, reason, substring(raw FROM 1 FOR $5), octet_length(raw), recorded_at FROM (
     SELECT r.*, row_number() OVER (PARTITION BY file_id ORDER BY line) AS n
     FROM rejects r WHERE r.file_id = ANY ($3) AND r.recorded_at >= $1 AND r.recorded_at < $2
 ) s WHERE n <= $4 ORDER BY file_id, line`
@@ -74,7 +75,7 @@ func RecentRejects(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, 
 	for rows.Next() {
 		var id int64
 		var r Reject
-		if err := rows.Scan(&id, &r.Line, &r.Offset, &r.Reason, &r.Raw, &r.RecordedAt); err != nil {
+		if err := rows.Scan(&id, &r.Line, &r.Offset, &r.Reason, &r.Raw, &r.Bytes, &r.RecordedAt); err != nil {
 			return nil, fmt.Errorf("list rejects: %w", err)
 		}
 		files[at[id]].Sample = append(files[at[id]].Sample, r)
