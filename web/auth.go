@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -26,7 +27,7 @@ func (s *Server) auth(h handler) http.Handler {
 		}
 		if sess == nil {
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+r.URL.EscapedPath(), http.StatusSeeOther)
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			s.log.Warn("web: refused, not logged in", "method", r.Method, "path", r.URL.Path, "client", client(r))

@@ -13,7 +13,7 @@ import (
 
 // listLimit bounds the sites, vhosts and mailboxes a page lists (the
 // workbook has them all); the LANs are always all there.
-const listLimit = 50
+const listLimit = 30
 
 // lineLANs is how many of the largest LANs get a line of their own.
 const lineLANs = 5
@@ -25,7 +25,8 @@ type trafficPage struct {
 	T          *rollup.Traffic
 	Total      rollup.LANTraffic
 	LANBars    template.HTML
-	Lines      template.HTML
+	TotalLine  template.HTML // all LANs per day
+	Lines      template.HTML // the largest LANs per day
 	Legend     []string
 	VHostBars  template.HTML
 	MailBars   template.HTML
@@ -86,7 +87,7 @@ func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) 
 	}
 	v.LANBars = barChart("MB per LAN", bars)
 	if p.Kind == "month" {
-		v.Lines, v.Legend = s.monthLines(p, tr)
+		v.TotalLine, v.Lines, v.Legend = s.monthLines(p, tr)
 	}
 	bars = bars[:0]
 	for i, h := range tr.VHosts {
@@ -114,41 +115,39 @@ func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) 
 	s.view(w, sess, http.StatusOK, "traffic", "Traffic "+p.Name(), v, "")
 }
 
-// monthLines: the month's total per day, and the largest LANs'.
-func (s *Server) monthLines(p report.Period, tr *rollup.Traffic) (template.HTML, []string) {
+// monthLines: the month's total per day, and the largest LANs' on a
+// scale of their own (beside the total they would be flat).
+func (s *Server) monthLines(p report.Period, tr *rollup.Traffic) (total, lans template.HTML, legend []string) {
 	var days []string
 	at := map[string]int{}
 	for d := p.Start; d.Before(p.End); d = d.AddDate(0, 0, 1) {
 		at[d.Format(time.DateOnly)] = len(days)
 		days = append(days, d.Format("02"))
 	}
-	var named []string
-	for _, l := range tr.LANs {
-		if l.LAN != "" && len(named) < lineLANs {
-			named = append(named, l.LAN)
-		}
-	}
-	lines := []series{{Label: "all LANs", Values: make([]int64, len(days))}}
+	all := series{Label: "all LANs", Values: make([]int64, len(days))}
+	var lines []series
 	idx := map[string]int{}
-	for _, n := range named {
-		idx[n] = len(lines)
-		lines = append(lines, series{Label: n, Values: make([]int64, len(days))})
+	for _, l := range tr.LANs {
+		if l.LAN != "" && len(lines) < lineLANs {
+			idx[l.LAN] = len(lines)
+			lines = append(lines, series{Label: l.LAN, Values: make([]int64, len(days))})
+		}
 	}
 	for _, d := range tr.Daily {
 		i, ok := at[d.Day.Format(time.DateOnly)]
 		if !ok {
 			continue
 		}
-		lines[0].Values[i] += d.Bytes
+		all.Values[i] += d.Bytes
 		if j, ok := idx[d.LAN]; ok && d.LAN != "" {
 			lines[j].Values[i] += d.Bytes
 		}
 	}
-	legend := make([]string, len(lines))
-	for i, l := range lines {
-		legend[i] = l.Label
+	for _, l := range lines {
+		legend = append(legend, l.Label)
 	}
-	return lineChart("MB per day, "+p.Name(), days, lines), legend
+	return lineChart("MB per day, all LANs, "+p.Name(), days, []series{all}),
+		lineChart("MB per day, largest LANs, "+p.Name(), days, lines), legend
 }
 
 func lanName(n string) string {

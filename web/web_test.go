@@ -89,7 +89,7 @@ func TestPagesLoggedIn(t *testing.T) {
 	s := newSite(t)
 	c := s.client(t).loggedIn()
 	want := map[string]string{
-		"/":                       "daily runs",
+		"/":                       "Daily runs",
 		"/traffic?day=2026-11-21": "mueller",
 		"/traffic?month=2026-11":  "MB per day",
 		"/archives":               "acct-2026-11-21.zip",
