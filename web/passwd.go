@@ -56,6 +56,12 @@ func readPasswords(file string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read web password file: %w", err)
 	}
+	return parsePasswords(b, file)
+}
+
+// parsePasswords reads "user:bcrypt-hash" lines; '#' starts a comment
+// line. Errors name the file and line.
+func parsePasswords(b []byte, file string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
@@ -68,6 +74,9 @@ func readPasswords(file string) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%s:%d: want \"user:bcrypt-hash\" (written by 'ispacct web passwd')", file, n)
 		}
 		out[user] = []byte(hash)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return out, nil
 }

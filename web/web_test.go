@@ -300,3 +300,50 @@ func TestRejectShownSafely(t *testing.T) {
 		t.Errorf("the overview does not count the reject")
 	}
 }
+
+// TestSessionCookie: the session cookie is out of script's and other
+// sites' reach, and a logout ends the session on the server.
+func TestSessionCookie(t *testing.T) {
+	s := newSite(t)
+	c := s.client(t)
+	a := c.login(testPassword)
+	cookie := a.header.Get("Set-Cookie")
+	for _, want := range []string{"ispacct_session=", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"} {
+		if !strings.Contains(strings.Join(a.header.Values("Set-Cookie"), "\n"), want) {
+			t.Errorf("session cookie %q lacks %s", cookie, want)
+		}
+	}
+	if strings.Contains(cookie, "Secure") {
+		t.Errorf("Secure without TLS: the browser would never send it back")
+	}
+	if a.header.Get("Location") != "/" {
+		t.Errorf("after login: %q", a.header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, ck := range c.http.Jar.Cookies(mustURL(t, s.srv.URL)) {
+		if ck.Name == "ispacct_session" {
+			session = ck
+		}
+	}
+	c.get("/")
+	if a := c.post("/logout", url.Values{"csrf": {c.csrf}}); a.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", a.status)
+	}
+	// The old cookie, kept by an attacker, no longer opens anything.
+	other := s.client(t)
+	other.http.Jar.SetCookies(mustURL(t, s.srv.URL), []*http.Cookie{session})
+	if a := other.get("/"); a.status != http.StatusSeeOther {
+		t.Fatalf("a logged-out session still works: %d", a.status)
+	}
+	if !strings.Contains(s.logs.String(), "web: logged out") {
+		t.Errorf("logout not logged")
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
