@@ -108,14 +108,14 @@ func (s *Server) archives(w http.ResponseWriter, r *http.Request, sess *session)
 	dir := s.cfg.Report.OutDir
 	list, err := s.listArchives(dir, true)
 	if err != nil {
-		s.failed(w, sess, "archives", "Archives", err)
+		s.failed(w, r, sess, "archives", "Archives", err)
 		return
 	}
 	p := archivesPage{Dir: dir, Files: list}
 	for _, f := range list {
 		p.Bytes += f.Bytes
 	}
-	s.view(w, sess, http.StatusOK, "archives", "Archives", p, "")
+	s.view(w, r, sess, http.StatusOK, "archives", "Archives", p, "")
 }
 
 // download hands out one archive by name. http.ServeContent answers Range

@@ -70,7 +70,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, m
 	tok := token()
 	http.SetCookie(w, s.cookie(loginCookie, tok, time.Hour))
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, status, "login", &page{Title: "Log in", Error: msg,
+	s.render(w, r, status, "login", &page{Title: "Log in", Error: msg,
 		Data: loginPage{Next: safeNext(r.FormValue("next")), User: r.PostFormValue("user"), LoginCSRF: tok}})
 }
 

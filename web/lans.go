@@ -12,10 +12,10 @@ import (
 func (s *Server) lans(w http.ResponseWriter, r *http.Request, sess *session) {
 	defs, err := landefs.List(r.Context(), s.pool)
 	if err != nil {
-		s.failed(w, sess, "lans", "LANs", err)
+		s.failed(w, r, sess, "lans", "LANs", err)
 		return
 	}
-	s.view(w, sess, http.StatusOK, "lans", "LANs", struct {
+	s.view(w, r, sess, http.StatusOK, "lans", "LANs", struct {
 		Defs       []landefs.Def
 		VLANConfig string
 	}{defs, s.cfg.Netsetup.VLANConfig}, "")
@@ -43,7 +43,7 @@ func (s *Server) rejects(w http.ResponseWriter, r *http.Request, sess *session) 
 	if v := r.URL.Query().Get("days"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 400 {
-			s.view(w, sess, http.StatusBadRequest, "rejects", "Rejected lines", nil, "Nothing shown: days "+strconv.Quote(v)+": want a number of days from 1 to 400")
+			s.view(w, r, sess, http.StatusBadRequest, "rejects", "Rejected lines", nil, "Nothing shown: days "+strconv.Quote(v)+": want a number of days from 1 to 400")
 			return
 		}
 		days = n
@@ -51,7 +51,7 @@ func (s *Server) rejects(w http.ResponseWriter, r *http.Request, sess *session) 
 	now := s.now()
 	files, err := ingest.RecentRejects(r.Context(), s.pool, now.AddDate(0, 0, -days), now.Add(time.Minute), rejectSample, rejectRaw)
 	if err != nil {
-		s.failed(w, sess, "rejects", "Rejected lines", err)
+		s.failed(w, r, sess, "rejects", "Rejected lines", err)
 		return
 	}
 	var out []rejectFile
@@ -62,7 +62,7 @@ func (s *Server) rejects(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 		out = append(out, rf)
 	}
-	s.view(w, sess, http.StatusOK, "rejects", "Rejected lines", struct {
+	s.view(w, r, sess, http.StatusOK, "rejects", "Rejected lines", struct {
 		Days   int
 		Files  []rejectFile
 		Sample int

@@ -105,6 +105,9 @@ func TestTrafficBusyMonth(t *testing.T) {
 		if path == "/traffic?month=2026-11" && (!strings.Contains(a.body, "kunde50") || !strings.Contains(a.body, "The 30 largest of 20")) {
 			t.Errorf("the month does not show all LANs and the top sites")
 		}
-		t.Logf("%s: %d bytes, %s per request", path, len(a.body), per.Round(time.Millisecond))
+		req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		gz := c.do(req)
+		t.Logf("%s: %d bytes (%d gzipped), %s per request", path, len(a.body), len(gz.body), per.Round(time.Millisecond))
 	}
 }

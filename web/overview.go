@@ -81,10 +81,10 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 		p.Disk, err = s.disk()
 	}
 	if err != nil {
-		s.failed(w, sess, "overview", "Overview", err)
+		s.failed(w, r, sess, "overview", "Overview", err)
 		return
 	}
-	s.view(w, sess, http.StatusOK, "overview", "Overview", p, "")
+	s.view(w, r, sess, http.StatusOK, "overview", "Overview", p, "")
 }
 
 func (s *Server) disk() (diskState, error) {

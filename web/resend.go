@@ -64,7 +64,7 @@ func (s *Server) resendForm(w http.ResponseWriter, r *http.Request, sess *sessio
 	if !s.cfg.Mail.Delivers() {
 		msg = (&deliver.NotConfiguredError{}).Error()
 	}
-	s.view(w, sess, http.StatusOK, "resend", "Re-request archives", resendPage{Form: s.newResendForm()}, msg)
+	s.view(w, r, sess, http.StatusOK, "resend", "Re-request archives", resendPage{Form: s.newResendForm()}, msg)
 }
 
 // periods checks the form: real dates in order, a kind of period, at
@@ -122,7 +122,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, sess *session) {
 	ps, err := s.resendPeriods(r.PostForm, &f)
 	if err != nil {
 		s.log.Warn("web: re-request refused", "user", sess.user, "error", err, "client", client(r))
-		s.view(w, sess, http.StatusBadRequest, "resend", "Re-request archives", resendPage{Form: f}, "Nothing was run: "+err.Error())
+		s.view(w, r, sess, http.StatusBadRequest, "resend", "Re-request archives", resendPage{Form: f}, "Nothing was run: "+err.Error())
 		return
 	}
 	by := "web:" + sess.user
@@ -134,7 +134,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, sess *session) {
 	res, err := jobrun.Resend(ctx, jobrun.Deps{Pool: s.pool, Cfg: s.cfg, Log: s.log, Now: s.now, By: by}, ps, opt)
 	var held *lock.HeldError
 	if errors.As(err, &held) {
-		s.view(w, sess, http.StatusConflict, "resend", "Re-request archives", resendPage{Form: f},
+		s.view(w, r, sess, http.StatusConflict, "resend", "Re-request archives", resendPage{Form: f},
 			"Nothing was run: another delivery is under way ("+held.Error()+"); try again in a minute.")
 		return
 	}
@@ -150,5 +150,5 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, sess *session) {
 	if err != nil {
 		msg, status = "The re-request failed: "+err.Error(), http.StatusInternalServerError
 	}
-	s.view(w, sess, status, "resend", "Re-request archives", resendPage{Form: f, Outcome: out}, msg)
+	s.view(w, r, sess, status, "resend", "Re-request archives", resendPage{Form: f, Outcome: out}, msg)
 }

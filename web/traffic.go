@@ -60,12 +60,12 @@ func (s *Server) trafficPeriod(q url.Values) (report.Period, error) {
 func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) {
 	p, err := s.trafficPeriod(r.URL.Query())
 	if err != nil {
-		s.view(w, sess, http.StatusBadRequest, "traffic", "Traffic", nil, "Nothing shown: "+err.Error())
+		s.view(w, r, sess, http.StatusBadRequest, "traffic", "Traffic", nil, "Nothing shown: "+err.Error())
 		return
 	}
 	tr, err := rollup.ReadTraffic(r.Context(), s.pool, p.Start, p.End, listLimit)
 	if err != nil {
-		s.failed(w, sess, "traffic", "Traffic", err)
+		s.failed(w, r, sess, "traffic", "Traffic", err)
 		return
 	}
 	v := trafficPage{Kind: p.Kind, Name: p.Name(), T: tr, ListLimit: listLimit,
@@ -112,7 +112,7 @@ func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) 
 			}
 		}
 	}
-	s.view(w, sess, http.StatusOK, "traffic", "Traffic "+p.Name(), v, "")
+	s.view(w, r, sess, http.StatusOK, "traffic", "Traffic "+p.Name(), v, "")
 }
 
 // monthLines: the month's total per day, and the largest LANs' on a

@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ispacct/ispacct/web"
 )
 
 // routes are every page and action, with a form where one is taken.
@@ -111,6 +114,14 @@ func TestPagesLoggedIn(t *testing.T) {
 		if strings.Contains(a.body, "<script") || strings.Contains(a.body, "style=") {
 			t.Errorf("%s has script or inline style, which the CSP forbids", path)
 		}
+		// What crosses the line: gzip, when the browser takes it.
+		req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate")
+		gz := c.do(req)
+		if len(a.body) > 1024 && (gz.header.Get("Content-Encoding") != "gzip" || len(gz.body) >= len(a.body)) {
+			t.Errorf("%s: %q, %d bytes on the line for %d", path, gz.header.Get("Content-Encoding"), len(gz.body), len(a.body))
+		}
+		t.Logf("%s: %d bytes, %d gzipped", path, len(a.body), len(gz.body))
 	}
 }
 
@@ -346,4 +357,31 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestSecureCookieUnderTLS: with web.cert the session cookie is Secure
+// and the page asks the browser to keep to HTTPS.
+func TestSecureCookieUnderTLS(t *testing.T) {
+	s := newSite(t)
+	cfg := *s.cfg
+	cfg.Web.Cert, cfg.Web.Key = "web.crt", "web.key" // httptest brings its own
+	h, err := web.New(web.Options{Config: &cfg, Pool: s.db.Pool, Now: func() time.Time { return s.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	c := s.client(t)
+	c.base = srv.URL
+	c.http.Transport = srv.Client().Transport
+	a := c.login(testPassword)
+	if a.status != http.StatusSeeOther || !strings.Contains(strings.Join(a.header.Values("Set-Cookie"), "\n"), "Secure") {
+		t.Fatalf("login over TLS: %d %q", a.status, a.header.Values("Set-Cookie"))
+	}
+	if a.header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("no Strict-Transport-Security under TLS")
+	}
+	if a := c.get("/"); a.status != http.StatusOK {
+		t.Errorf("the Secure cookie does not open the page over TLS: %d", a.status)
+	}
 }
