@@ -30,6 +30,7 @@ type resendForm struct {
 
 type resendOutcome struct {
 	Run      jobrun.Result
+	Error    string // the re-request failed
 	Archives []resendArchive
 	Sent     []deliver.Delivery
 	Waiting  []deliver.Delivery
@@ -57,14 +58,6 @@ func (s *Server) newResendForm() resendForm {
 		f.Channels = append(f.Channels, deliver.ChannelSMTP)
 	}
 	return f
-}
-
-func (s *Server) resendForm(w http.ResponseWriter, r *http.Request, sess *session) {
-	msg := ""
-	if !s.cfg.Mail.Delivers() {
-		msg = (&deliver.NotConfiguredError{}).Error()
-	}
-	s.view(w, r, sess, http.StatusOK, "resend", "Re-request archives", resendPage{Form: s.newResendForm()}, msg)
 }
 
 // periods checks the form: real dates in order, a kind of period, at
@@ -145,10 +138,33 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, sess *session) {
 		}
 		out.Sent, out.Waiting = res.Deliver.Sent, res.Deliver.Waiting
 	}
-	msg := ""
-	status := http.StatusOK
 	if err != nil {
-		msg, status = "The re-request failed: "+err.Error(), http.StatusInternalServerError
+		out.Error = "The re-request failed: " + err.Error()
 	}
-	s.view(w, r, sess, status, "resend", "Re-request archives", resendPage{Form: f, Outcome: out}, msg)
+	// The outcome is shown at an address of its own (post, redirect,
+	// get): reloading it on a slow line shows it again and sends nothing.
+	key := sess.keep(&resendPage{Form: f, Outcome: out})
+	http.Redirect(w, r, "/resend?outcome="+key, http.StatusSeeOther)
+}
+
+func (s *Server) resendForm(w http.ResponseWriter, r *http.Request, sess *session) {
+	msg := ""
+	if !s.cfg.Mail.Delivers() {
+		msg = (&deliver.NotConfiguredError{}).Error()
+	}
+	if key := r.URL.Query().Get("outcome"); key != "" {
+		p := sess.kept(key)
+		if p == nil {
+			s.view(w, r, sess, http.StatusNotFound, "resend", "Re-request archives", resendPage{Form: s.newResendForm()},
+				"This outcome is no longer kept; the Overview lists the re-requests.")
+			return
+		}
+		status := http.StatusOK
+		if p.Outcome.Error != "" {
+			msg, status = p.Outcome.Error, http.StatusInternalServerError
+		}
+		s.view(w, r, sess, status, "resend", "Re-request archives", p, msg)
+		return
+	}
+	s.view(w, r, sess, http.StatusOK, "resend", "Re-request archives", resendPage{Form: s.newResendForm()}, msg)
 }

@@ -21,6 +21,36 @@ type session struct {
 	user    string
 	csrf    string // the token every form carries
 	expires time.Time
+
+	mu       sync.Mutex
+	outcomes map[string]*resendPage // the last re-requests' outcomes, by key
+	order    []string
+}
+
+// keepOutcomes is how many re-request outcomes a session keeps.
+const keepOutcomes = 5
+
+// keep stores a re-request's outcome for the page that shows it.
+func (s *session) keep(p *resendPage) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outcomes == nil {
+		s.outcomes = map[string]*resendPage{}
+	}
+	key := token()[:16]
+	s.outcomes[key] = p
+	s.order = append(s.order, key)
+	if len(s.order) > keepOutcomes {
+		delete(s.outcomes, s.order[0])
+		s.order = s.order[1:]
+	}
+	return key
+}
+
+func (s *session) kept(key string) *resendPage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outcomes[key]
 }
 
 type sessions struct {

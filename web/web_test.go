@@ -261,8 +261,21 @@ func TestResend(t *testing.T) {
 	c := s.client(t).loggedIn()
 	before, _ := filepath.Glob(filepath.Join(s.dir, "Maildir", "new", "*"))
 	a := c.post("/resend", url.Values{"csrf": {c.csrf}, "from": {"2026-11-21"}, "period": {"day"}, "channel": {"maildir"}})
-	if a.status != http.StatusOK || !strings.Contains(a.body, "<b>ok</b>") || !strings.Contains(a.body, "by web:admin") {
-		t.Fatalf("%d:\n%s", a.status, a.body)
+	loc := a.header.Get("Location")
+	if a.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/resend?outcome=") {
+		t.Fatalf("%d %q:\n%s", a.status, loc, a.body)
+	}
+	// Shown at its own address, as often as asked, running nothing again.
+	for range 2 {
+		if a = c.get(loc); a.status != http.StatusOK || !strings.Contains(a.body, "<b>ok</b>") || !strings.Contains(a.body, "by web:admin") {
+			t.Fatalf("%d:\n%s", a.status, a.body)
+		}
+	}
+	if a := s.client(t).loggedIn().get(loc); a.status != http.StatusNotFound {
+		t.Errorf("another session sees the outcome: %d", a.status)
+	}
+	if runs, _ := s.resends(t); runs != 1 {
+		t.Errorf("%d re-requests in the ledger, want 1", runs)
 	}
 	after, _ := filepath.Glob(filepath.Join(s.dir, "Maildir", "new", "*"))
 	if len(after) != len(before)+1 {
