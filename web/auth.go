@@ -63,6 +63,10 @@ type loginPage struct {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.get(c.Value, s.now()) != nil {
+		http.Redirect(w, r, safeNext(r.FormValue("next")), http.StatusSeeOther)
+		return
+	}
 	s.showLogin(w, r, http.StatusOK, "")
 }
 
