@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PGO        := cmd/ispacct/default.pgo
 FUZZTIME   ?= 3s
 
-.PHONY: help deps test-deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench pgo clean
+.PHONY: help deps test-deps build run test test-go test-vlanvm fuzz-smoke fuzz lint bench pgo screenshots clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,7 @@ deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 test-deps: deps ## also install the real servers and readers the tests use
 	@mailer/testdata/install-mailservers.sh
 	@fixtures/install-test-deps.sh libreoffice openpyxl systemd
+	@web/testdata/install-chromium.sh
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct
@@ -78,6 +79,14 @@ pgo: ## refresh the CPU profile the compiler optimises the parsers by
 	cd parsers && go test -run '^$$' -bench '^BenchmarkFile' -benchtime 40x \
 	  -cpuprofile $(STATE)/parsers.pprof -o $(STATE)/parsers.test .
 	cp $(STATE)/parsers.pprof $(PGO)
+
+# The README shows the web page as the browser test sees it; pngquant,
+# when present, makes the PNGs a quarter of their size.
+screenshots: deps ## refresh docs/web-*.png from the browser test (headless Chromium)
+	@web/testdata/install-chromium.sh
+	ISPACCT_SCREENSHOTS=1 ISPACCT_TEST_STATE=$(TEST_STATE) go test -count=1 -run '^TestInBrowser$$' ./web/
+	@if command -v pngquant >/dev/null; then pngquant --force --skip-if-larger --speed 1 --quality 60-90 --ext .png docs/web-*.png; fi
+	@ls -l docs/web-*.png
 
 clean: ## stop the private database and remove build output, state and archives
 	-@$(BIN) db stop --config $(SAMPLE) 2>/dev/null

@@ -41,6 +41,7 @@ type Config struct {
 	Retention Retention `toml:"retention"`
 	Mail      Mail      `toml:"mail"`
 	Schedule  Schedule  `toml:"schedule"`
+	Web       Web       `toml:"web"`
 
 	// Loc is Timezone, loaded.
 	Loc *time.Location `toml:"-"`
@@ -134,6 +135,7 @@ func Default() *Config {
 		Netsetup: Netsetup{VLANConfig: "/usr/local/cpe/etc/vlan.config", Parent: "eth1"},
 		Mail:     defaultMail(),
 		Schedule: defaultSchedule(),
+		Web:      defaultWeb(),
 	}
 }
 
@@ -375,6 +377,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.validateSchedule(); err != nil {
+		return err
+	}
+	if err := c.validateWeb(); err != nil {
 		return err
 	}
 	return c.validateMail()

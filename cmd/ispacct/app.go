@@ -77,6 +77,7 @@ func commands() []*command {
 		newRunCommand(),
 		newStatusCommand(),
 		newVersionCommand(),
+		newWebCommand(),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ispacct/ispacct/config"
 	jobrun "github.com/ispacct/ispacct/jobs/run"
+	"github.com/ispacct/ispacct/web"
 )
 
 func newDaemonCommand() *command {
@@ -25,6 +26,9 @@ not finished (the box was off, a run failed), oldest first, up to
 schedule.lookback_days back. A period that finished is never run twice,
 even with several daemons on one database. Between runs it retries what
 waits in the outbox.
+
+With web.listen set it also serves the administrator's web page there
+('ispacct web -h').
 
 SIGTERM or SIGINT: no new run starts; a running step may finish for
 schedule.grace, then it is cancelled (its open batch rolls back), and the
@@ -50,6 +54,19 @@ func runDaemon(ctx context.Context, a *app, args []string) error {
 		Open:   a.reopen,
 		Reload: func() (*config.Config, error) { return config.Load(a.configPath) },
 	})
+	if addr := a.cfg.Web.Listen; addr != "" {
+		// The page needs the database; if it is down now, the daemon
+		// still runs (its ticks wait for the database) without the page.
+		if pool, err := a.db(ctx); err != nil {
+			a.log.Error("web page not started: no database", "error", err)
+		} else {
+			go func() {
+				if err := web.Serve(ctx, addr, web.Options{Config: a.cfg, Pool: pool, Log: a.log}); err != nil {
+					a.log.Error("web page stopped", "error", err)
+				}
+			}()
+		}
+	}
 	return d.Run(ctx, hup)
 }
 

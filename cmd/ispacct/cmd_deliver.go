@@ -11,6 +11,7 @@ import (
 	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/report"
+	jobrun "github.com/ispacct/ispacct/jobs/run"
 )
 
 // deliverOptions are deliver's and resend's flags.
@@ -78,7 +79,10 @@ func runDeliver(ctx context.Context, a *app, opts deliverOptions, args []string,
 	}
 	var res *deliver.Result
 	if again {
-		res, err = deliver.Resend(ctx, pool, periods, opt)
+		// Through the run ledger, as the web page's re-request.
+		var r jobrun.Result
+		r, err = jobrun.Resend(ctx, jobrun.Deps{Pool: pool, Cfg: a.cfg, Log: a.log, By: "command"}, periods, opt)
+		res = r.Deliver
 	} else {
 		res, err = deliver.Run(ctx, pool, periods, opt)
 	}

@@ -16,7 +16,9 @@ since) and delivers it again by every configured channel, through the
 outbox like 'ispacct deliver'. An unchanged archive goes out under the
 Message-ID of its first mail, so it is recognisable as the same. A
 message still waiting in the outbox is not doubled; one refused for good
-(5xx) is replaced by the new one.
+(5xx) is replaced by the new one. The re-request is recorded in the run
+ledger (job resend, started by command; the web page's Overview lists
+it).
 
 Exit codes as for 'ispacct deliver'.
 

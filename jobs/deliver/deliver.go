@@ -40,7 +40,11 @@ type Options struct {
 	Perm atomicfile.Perm
 	Host string // names this box in Message-IDs and bodies; default the host name
 	Wait bool   // wait for another run's lock instead of returning *lock.HeldError
-	Log  *slog.Logger
+	// Channels, when set, limits the channels new messages are queued for
+	// (a re-request into the Maildir only); what already waits is sent
+	// by every configured channel.
+	Channels []string
+	Log      *slog.Logger
 	// Now is the clock, time.Now when nil; tests move it past a backoff.
 	Now func() time.Time
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,14 +85,16 @@ func enqueueArchive(ctx context.Context, pool *pgxpool.Pool, p report.Period, op
 // on this box and the mail may point to it.
 func channels(opt Options) []string {
 	var cs []string
-	if opt.Mail.MaildirEnabled() {
+	if opt.Mail.MaildirEnabled() && opt.wants(ChannelMaildir) {
 		cs = append(cs, ChannelMaildir)
 	}
-	if opt.Mail.SMTPEnabled() {
+	if opt.Mail.SMTPEnabled() && opt.wants(ChannelSMTP) {
 		cs = append(cs, ChannelSMTP)
 	}
 	return cs
 }
+
+func (o Options) wants(ch string) bool { return o.Channels == nil || slices.Contains(o.Channels, ch) }
 
 // queueArchive composes the message for one channel, renders it into the
 // outbox and records it.

@@ -1,0 +1,151 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// archiveName is the only kind of file the page hands out: an archive of
+// a day or a month, perhaps age-encrypted. A name is all a request gives;
+// no path, so nothing outside report.out_dir can be asked for.
+var archiveName = regexp.MustCompile(`^acct-[0-9]{4}-[0-9]{2}(-[0-9]{2})?\.zip(\.age)?$`)
+
+type archiveFile struct {
+	Name    string
+	Bytes   int64
+	ModTime time.Time
+	SHA256  string
+}
+
+// sumCache remembers the sha256 of archives by name, size and time, so a
+// page view does not read every archive again.
+type sumCache struct {
+	mu sync.Mutex
+	m  map[string]archiveSum
+}
+
+type archiveSum struct {
+	size int64
+	mod  time.Time
+	sum  string
+}
+
+func (c *sumCache) sum(path string, fi os.FileInfo) (string, error) {
+	c.mu.Lock()
+	e, ok := c.m[path]
+	c.mu.Unlock()
+	if ok && e.size == fi.Size() && e.mod.Equal(fi.ModTime()) {
+		return e.sum, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]archiveSum{}
+	}
+	c.m[path] = archiveSum{fi.Size(), fi.ModTime(), sum}
+	c.mu.Unlock()
+	return sum, nil
+}
+
+// listArchives lists the archives in dir, newest period first; withSum
+// adds each one's sha256.
+func (s *Server) listArchives(dir string, withSum bool) ([]archiveFile, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list archives: %w", err)
+	}
+	var out []archiveFile
+	for _, e := range ents {
+		if !archiveName.MatchString(e.Name()) || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		a := archiveFile{Name: e.Name(), Bytes: fi.Size(), ModTime: fi.ModTime()}
+		if withSum {
+			if a.SHA256, err = s.sums.sum(filepath.Join(dir, e.Name()), fi); err != nil {
+				return nil, fmt.Errorf("archive %s: %w", e.Name(), err)
+			}
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name > out[j].Name })
+	return out, nil
+}
+
+type archivesPage struct {
+	Dir   string
+	Files []archiveFile
+	Bytes int64
+}
+
+func (s *Server) archives(w http.ResponseWriter, r *http.Request, sess *session) {
+	dir := s.cfg.Report.OutDir
+	list, err := s.listArchives(dir, true)
+	if err != nil {
+		s.failed(w, r, sess, "archives", "Archives", err)
+		return
+	}
+	p := archivesPage{Dir: dir, Files: list}
+	for _, f := range list {
+		p.Bytes += f.Bytes
+	}
+	s.view(w, r, sess, http.StatusOK, "archives", "Archives", p, "")
+}
+
+// download hands out one archive by name. http.ServeContent answers Range
+// requests, so a download broken off on a dial-in line can go on.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session) {
+	name := r.PathValue("name")
+	if !archiveName.MatchString(name) {
+		s.log.Warn("web: download refused, not an archive name", "user", sess.user, "name", name, "client", client(r))
+		http.Error(w, "Not an archive name: want acct-YYYY-MM-DD.zip or acct-YYYY-MM.zip (optionally .age).", http.StatusBadRequest)
+		return
+	}
+	path := filepath.Join(s.cfg.Report.OutDir, name)
+	// O_NOFOLLOW: a link named like an archive leads nowhere else.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		http.Error(w, "No such archive: "+name, http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		http.Error(w, "No such archive: "+name, http.StatusNotFound)
+		return
+	}
+	s.log.Info("web: archive downloaded", "user", sess.user, "name", name, "bytes", fi.Size(), "client", client(r))
+	ct := "application/zip"
+	if filepath.Ext(name) == ".age" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	http.ServeContent(w, r, name, fi.ModTime(), f)
+}

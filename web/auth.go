@@ -1,0 +1,142 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// handler is a page for a logged-in administrator.
+type handler func(w http.ResponseWriter, r *http.Request, sess *session)
+
+// maxForm bounds what a form may send.
+const maxForm = 64 << 10
+
+// auth lets a request through only with a live session, and a form only
+// with the session's CSRF token. Without a session a page answers with
+// the login form's address, anything else with 403.
+func (s *Server) auth(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sess *session
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			sess = s.sessions.get(c.Value, s.now())
+		}
+		if sess == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.log.Warn("web: refused, not logged in", "method", r.Method, "path", r.URL.Path, "client", client(r))
+			http.Error(w, "Not logged in: open /login first.", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := r.ParseForm(); err != nil || !same(r.PostFormValue("csrf"), sess.csrf) {
+				s.log.Warn("web: form refused, CSRF token missing or wrong", "user", sess.user, "path", r.URL.Path, "client", client(r))
+				http.Error(w, "This form is stale or was not sent from this page: reload the page and send it again.", http.StatusForbidden)
+				return
+			}
+		}
+		s.log.Debug("web: request", "user", sess.user, "method", r.Method, "path", r.URL.Path, "client", client(r))
+		h(w, r, sess)
+	})
+}
+
+// client is the address a request came from: the TCP peer, never a
+// header it could have written itself.
+func client(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type loginPage struct {
+	Next, User, LoginCSRF string
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.get(c.Value, s.now()) != nil {
+		http.Redirect(w, r, safeNext(r.FormValue("next")), http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	tok := token()
+	http.SetCookie(w, s.cookie(loginCookie, tok, time.Hour))
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, status, "login", &page{Title: "Log in", Error: msg,
+		Data: loginPage{Next: safeNext(r.FormValue("next")), User: r.PostFormValue("user"), LoginCSRF: tok}})
+}
+
+// safeNext keeps a redirect after login on this site.
+func safeNext(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return "/"
+	}
+	return p
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "Bad form.", http.StatusBadRequest)
+		return
+	}
+	addr, now := client(r), s.now()
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !same(r.PostFormValue("csrf"), c.Value) {
+		s.log.Warn("web: login form refused, CSRF token missing or wrong", "client", addr)
+		s.showLogin(w, r, http.StatusForbidden, "This form is stale or was not sent from this page: please log in again.")
+		return
+	}
+	if ok, wait := s.limit.allow(addr, now); !ok {
+		s.log.Warn("web: login refused, too many failed attempts", "client", addr, "wait", wait.Round(time.Second))
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		s.showLogin(w, r, http.StatusTooManyRequests,
+			fmt.Sprintf("Too many failed logins: try again in %d minutes.", int(wait.Minutes())+1))
+		return
+	}
+	user := r.PostFormValue("user")
+	ok, err := CheckUser(s.cfg.Web.PasswordFile, user, r.PostFormValue("password"))
+	var nopw *NoPasswordError
+	switch {
+	case errors.As(err, &nopw):
+		s.log.Error("web: login impossible", "error", err)
+		s.showLogin(w, r, http.StatusServiceUnavailable, "No password is set yet. On the box, run: ispacct web passwd")
+		return
+	case err != nil:
+		s.log.Error("web: login impossible", "error", err)
+		s.showLogin(w, r, http.StatusInternalServerError, "The password file cannot be read; the log says why.")
+		return
+	case !ok:
+		s.limit.failed(addr, now)
+		s.log.Warn("web: login failed", "user", user, "client", addr)
+		s.showLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
+		return
+	}
+	s.limit.succeeded(addr)
+	key, _ := s.sessions.start(user, now)
+	http.SetCookie(w, s.cookie(sessionCookie, key, time.Duration(s.cfg.Web.SessionHours)*time.Hour))
+	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	s.log.Info("web: logged in", "user", user, "client", addr)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *session) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessions.end(c.Value)
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	s.log.Info("web: logged out", "user", sess.user, "client", client(r))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// The password file holds "user:bcrypt-hash" lines, as `htpasswd -B`
+// writes them. It is read at every login, so a new password counts at
+// once, without a restart.
+
+// bcryptCost is the work of a hash: about a tenth of a second on a small
+// box, which makes guessing slow and a login still quick.
+const bcryptCost = 11
+
+// NoPasswordError: the password file is missing or names nobody.
+type NoPasswordError struct{ File string }
+
+func (e *NoPasswordError) Error() string {
+	return fmt.Sprintf("no web password set in %s: run 'ispacct web passwd'", e.File)
+}
+
+// CheckUser checks a name and a password against the file. An unknown
+// name costs as much time as a wrong password, so names cannot be probed.
+func CheckUser(file, user, password string) (bool, error) {
+	hashes, err := readPasswords(file)
+	if err != nil {
+		return false, err
+	}
+	if len(hashes) == 0 {
+		return false, &NoPasswordError{File: file}
+	}
+	h, ok := hashes[user]
+	if !ok {
+		h = dummyHash
+	}
+	err = bcrypt.CompareHashAndPassword(h, []byte(password))
+	return ok && err == nil, nil
+}
+
+// dummyHash is compared against for unknown users (of "x", cost 11).
+var dummyHash = []byte("$2a$11$cz0Zh9NfihMsNnhJvAlOAO1OoE/FZkNtR.B0tJ6vENwix5snP7jHa")
+
+func readPasswords(file string) (map[string][]byte, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &NoPasswordError{File: file}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read web password file: %w", err)
+	}
+	return parsePasswords(b, file)
+}
+
+// parsePasswords reads "user:bcrypt-hash" lines; '#' starts a comment
+// line. Errors name the file and line.
+func parsePasswords(b []byte, file string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		user, hash, ok := strings.Cut(line, ":")
+		if !ok || user == "" || !strings.HasPrefix(hash, "$2") {
+			return nil, fmt.Errorf("%s:%d: want \"user:bcrypt-hash\" (written by 'ispacct web passwd')", file, n)
+		}
+		out[user] = []byte(hash)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return out, nil
+}
+
+// CheckUserName refuses names that cannot stand in the file or the ledger.
+func CheckUserName(user string) error {
+	if user == "" || len(user) > 32 || strings.ContainsAny(user, ": \t\r\n") {
+		return fmt.Errorf("user name %q: want 1 to 32 characters, no colon or space", user)
+	}
+	return nil
+}
+
+// SetPassword sets user's password in the file (mode 0600, created with
+// its folder), keeping the other users. It is written whole beside the
+// file and renamed over it, so a crash leaves the old file or the new.
+func SetPassword(file, user, password string) error {
+	if err := CheckUserName(user); err != nil {
+		return err
+	}
+	if len(password) < 8 {
+		return errors.New("password: at least 8 characters")
+	}
+	if len(password) > 72 {
+		return errors.New("password: at most 72 bytes (bcrypt reads no further)")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	var lines []string
+	if b, err := os.ReadFile(file); err == nil {
+		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			if name, _, _ := strings.Cut(l, ":"); l != "" && name != user {
+				lines = append(lines, l)
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read web password file: %w", err)
+	}
+	lines = append(lines, user+":"+string(hash))
+	dir := filepath.Dir(file)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write web password file: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp-*") // mode 0600
+	if err != nil {
+		return fmt.Errorf("write web password file: %w", err)
+	}
+	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), file)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write web password file: %w", err)
+	}
+	return nil
+}
