@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ispacct/ispacct/schema/pgtest"
 	"github.com/ispacct/ispacct/web"
 )
 
@@ -33,6 +34,8 @@ var routes = []struct {
 	{"GET", "/rejects", nil},
 	{"POST", "/logout", url.Values{}},
 }
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // resends counts the re-requests in the ledger and the messages queued.
 func (s *site) resends(t *testing.T) (runs, deliveries int) {
