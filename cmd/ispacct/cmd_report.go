@@ -61,6 +61,10 @@ func runReport(ctx context.Context, a *app, opts reportOptions, args []string) e
 		if _, err := os.Stat(filepath.Dir(filepath.Clean(opts.out))); err != nil {
 			return usagef("--out %s: its parent folder does not exist", opts.out)
 		}
+		// Absolute, so the archives' paths printed name them anywhere.
+		if opts.out, err = filepath.Abs(opts.out); err != nil {
+			return usagef("--out %s: %v", opts.out, err)
+		}
 	}
 	pool, err := a.db(ctx)
 	if err != nil {

@@ -135,7 +135,7 @@ type httpDecoder struct {
 	blank int64 // blank lines seen
 }
 
-var httpColumns = []string{"ip", "url", "zeit", "size", "datei", "htuser", "methode", "status", "referer", "user_agent", "src_file", "src_line"}
+var httpColumns = []string{"ip", "url", "zeit", "size", "datei", "htuser", "methode", "status", "referer", "user_agent", "client_host", "src_file", "src_line"}
 
 func (d *httpDecoder) table() string          { return "http" }
 func (d *httpDecoder) columns() []string      { return httpColumns }
@@ -162,7 +162,7 @@ var errNoVHost = errors.New("no virtual host")
 func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	r := &d.rec
 	b.Row(len(httpColumns))
-	b.Inet(r.IP) // NULL for a client logged by name (r.Host): http has no column for the name
+	b.Inet(r.IP) // NULL for a client logged by name: client_host has the name
 	b.TextOrNull(r.URL)
 	b.Timestamptz(r.Zeit)
 	b.Int64(r.Size)
@@ -176,6 +176,7 @@ func (d *httpDecoder) encode(_ int, b *schema.CopyBuffer, file, line int64) {
 	}
 	b.TextOrNull(r.Referer)
 	b.TextOrNull(r.UserAgent)
+	b.TextOrNull(r.Host)
 	b.Int64(file)
 	b.Int64(line)
 }

@@ -130,7 +130,8 @@ func countGoldenRows(t *testing.T, path string) int64 {
 }
 
 // TestHostNameClientLoads: a request Apache logged with the client's name
-// (HostnameLookups On) is a row with ip NULL and its bytes; a blank line
+// (HostnameLookups On) is a row with ip NULL, the name in client_host and
+// its bytes; a blank line
 // is neither a row nor a reject.
 func TestHostNameClientLoads(t *testing.T) {
 	db := pgtest.New(t)
@@ -146,10 +147,11 @@ func TestHostNameClientLoads(t *testing.T) {
 	}
 	var null bool
 	var size int64
-	if err := db.Pool.QueryRow(context.Background(), `SELECT ip IS NULL, size FROM http WHERE url = 'www.kunde.example'`).Scan(&null, &size); err != nil {
+	var host string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT ip IS NULL, size, client_host FROM http WHERE url = 'www.kunde.example'`).Scan(&null, &size, &host); err != nil {
 		t.Fatal(err)
 	}
-	if !null || size != 4711 {
-		t.Fatalf("ip null %t, size %d", null, size)
+	if !null || size != 4711 || host != "monitoring-server" {
+		t.Fatalf("ip null %t, size %d, client_host %q; want NULL, 4711, the name", null, size, host)
 	}
 }
