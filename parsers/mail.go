@@ -90,6 +90,7 @@ type MailStats struct {
 	Lines    int64 // lines given to Parse
 	Used     int64 // lines that changed a message or produced rows
 	Ignored  int64 // lines not about a message (connect, warning, anvil...), or about one but saying nothing kept
+	Own      int64 // syslog lines of the MTA's own programs (postfix/..., sendmail, sm-mta...)
 	Rejected int64 // lines returned as rejects
 	Rows     int64 // rows returned
 	Reused   int64 // a start line found its queue id still open: the old message was closed
@@ -139,6 +140,7 @@ type MailLog struct {
 	clock   syslogClock
 	hdr     syslogHeader
 	dialect func(*MailLog, *syslogHeader) (bool, error)
+	ownTag  func(tag []byte) bool // the MTA's own programs, for MailStats.Own
 	maxAge  time.Duration
 
 	open    map[string]*OpenMessage
@@ -153,9 +155,10 @@ type MailLog struct {
 	free    []*OpenMessage
 }
 
-func newMailLog(o MailOptions, dialect func(*MailLog, *syslogHeader) (bool, error)) *MailLog {
+func newMailLog(o MailOptions, dialect func(*MailLog, *syslogHeader) (bool, error), ownTag func([]byte) bool) *MailLog {
 	m := &MailLog{
 		dialect: dialect,
+		ownTag:  ownTag,
 		maxAge:  o.MaxAge,
 		open:    make(map[string]*OpenMessage, len(o.State.Open)),
 		now:     o.State.Clock.UTC(),
@@ -233,6 +236,9 @@ func (m *MailLog) Parse(line []byte) ([]Mail, error) {
 		if m.now.Sub(m.swept) > time.Hour {
 			m.sweep()
 		}
+	}
+	if m.ownTag(h.Tag) {
+		m.stats.Own++
 	}
 	used := false
 	var err error

@@ -237,3 +237,25 @@ func TestMailPriorityAndBlank(t *testing.T) {
 		})
 	}
 }
+
+// TestMailOwnLines: the lines of the MTA's own programs are counted, so
+// that a log without one (another file, or another syslog format) can be
+// told from a quiet day.
+func TestMailOwnLines(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		log  *MailLog
+		line string
+		own  int64
+	}{
+		{"postfix", NewPostfix(MailOptions{}), "Nov 21 13:45:12 mx postfix/qmgr[812]: 4F2A51C0: removed", 1},
+		{"postfix, other program", NewPostfix(MailOptions{}), "Nov 21 13:45:12 mx kernel: eth1 up", 0},
+		{"sendmail", NewSendmail(MailOptions{}), "Nov 21 13:45:12 mx sm-mta[2794]: xAL1: from=<a@b>, size=1", 1},
+		{"sendmail, other program", NewSendmail(MailOptions{}), "Nov 21 13:45:12 mx sshd[12]: Accepted key", 0},
+	} {
+		tt.log.Parse([]byte(tt.line))
+		if got := tt.log.Stats().Own; got != tt.own {
+			t.Errorf("%s: Own = %d, want %d", tt.name, got, tt.own)
+		}
+	}
+}

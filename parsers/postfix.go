@@ -35,7 +35,7 @@ import (
 // delivered, begins a new message; the old one is closed and counted in
 // Stats().Reused. A message without a line for longer than MaxAge is
 // closed and counted in Stats().Dropped.
-func NewPostfix(o MailOptions) *MailLog { return newMailLog(o, (*MailLog).postfix) }
+func NewPostfix(o MailOptions) *MailLog { return newMailLog(o, (*MailLog).postfix, isPostfixTag) }
 
 func (m *MailLog) postfix(h *syslogHeader) (bool, error) {
 	slash := bytes.IndexByte(h.Tag, '/')

@@ -27,7 +27,7 @@ import (
 // time) after its last line, which leaves room for late lines of alias
 // expansions. A from= line for a queue id whose message is complete begins
 // a new message (Stats().Reused); for an open one it updates it.
-func NewSendmail(o MailOptions) *MailLog { return newMailLog(o, (*MailLog).sendmail) }
+func NewSendmail(o MailOptions) *MailLog { return newMailLog(o, (*MailLog).sendmail, isSendmailTag) }
 
 func (m *MailLog) sendmail(h *syslogHeader) (bool, error) {
 	tag := h.Tag

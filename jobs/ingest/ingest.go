@@ -98,6 +98,7 @@ type Result struct {
 	Outside    int64            `json:"outside"`        // rows left out: outside a backfill's range
 	Ignored    int64            `json:"ignored"`        // mail log lines about no message (connects, warnings)
 	Blank      int64            `json:"blank"`          // empty lines, or only blanks: skipped
+	MTALines   int64            `json:"mta_lines"`      // mail logs: lines of the mail server's own programs
 	Reasons    map[string]int64 `json:"reasons"`        // rejects by reason
 	FileErrors []FileError      `json:"file_errors"`    // files that could not be read (whole or in part)
 	Held       []Held           `json:"held,omitempty"` // files left alone until the administrator acts
@@ -185,7 +186,8 @@ func newIngester(ctx context.Context, pool *pgxpool.Pool, db dbtx, parts *schema
 // finish completes the result once every file is read.
 func (in *ingester) finish(start time.Time) {
 	if md, ok := in.dec.(*mailDecoder); ok {
-		in.res.Ignored = md.log.Stats().Ignored
+		st := md.log.Stats()
+		in.res.Ignored, in.res.MTALines = st.Ignored, st.Own
 	}
 	for d := range in.days {
 		in.res.Days = append(in.res.Days, d)

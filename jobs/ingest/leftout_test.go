@@ -26,6 +26,11 @@ func TestLeftOut(t *testing.T) {
 		{"held file", ingest.Source{Name: "squid", Files: []string{"a"}},
 			ingest.Result{Held: []ingest.Held{{Path: "/l/access.log", Reason: "changed since it was read", Fix: "'ispacct ingest --reload …' reloads it"}}},
 			"squid: /l/access.log changed since it was read: 'ispacct ingest --reload …' reloads it"},
+		{"a mail log without a line of the mail server", ingest.Source{Name: "mail", Format: "postfix", Files: []string{"a"}},
+			ingest.Result{Table: "mta", Lines: 12, Blank: 1, Ignored: 11},
+			"mail: no line from the mail server's programs (postfix/…, sendmail, sm-mta) among those read (11): is it the mail log, and in the format postfix?"},
+		{"a mail log with one", ingest.Source{Name: "mail", Format: "postfix", Files: []string{"a"}},
+			ingest.Result{Table: "mta", Lines: 12, Ignored: 11, MTALines: 1}, ""},
 		{"rejects above threshold", ingest.Source{Name: "web", Files: []string{"a"}}, ingest.Result{Lines: 100, Rejects: 2},
 			"web: 2 of 100 lines rejected, above the threshold of 1.00%"},
 	} {

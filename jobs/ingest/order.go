@@ -53,6 +53,12 @@ func LeftOut(src Source, res *Result, threshold float64) []string {
 	for _, h := range res.Held {
 		out = append(out, fmt.Sprintf("%s: %s %s: %s", src.Name, h.Path, h.Reason, h.Fix))
 	}
+	if res.Table == "mta" && res.Lines > res.Blank && res.MTALines == 0 {
+		// Every line read, and not one from Postfix or Sendmail: the wrong
+		// file, or a syslog format whose lines we do not take as theirs.
+		out = append(out, fmt.Sprintf("%s: no line from the mail server's programs (postfix/…, sendmail, sm-mta) among those read (%d): is it the mail log, and in the format %s?",
+			src.Name, res.Lines-res.Blank, src.Format))
+	}
 	if res.Lines > 0 && float64(res.Rejects)/float64(res.Lines) > threshold {
 		out = append(out, fmt.Sprintf("%s: %d of %d lines rejected, above the threshold of %.2f%%",
 			src.Name, res.Rejects, res.Lines, 100*threshold))
