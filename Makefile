@@ -20,8 +20,7 @@ deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 
 test-deps: deps ## also install the real servers and readers the tests use
 	@mailer/testdata/install-mailservers.sh
-	@fixtures/install-test-deps.sh libreoffice openpyxl systemd
-	@web/testdata/install-chromium.sh
+	@fixtures/install-test-deps.sh libreoffice openpyxl systemd chromium
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct
@@ -83,7 +82,7 @@ pgo: ## refresh the CPU profile the compiler optimises the parsers by
 # The README shows the web page as the browser test sees it; pngquant,
 # when present, makes the PNGs a quarter of their size.
 screenshots: deps ## refresh docs/web-*.png from the browser test (headless Chromium)
-	@web/testdata/install-chromium.sh
+	@fixtures/install-test-deps.sh chromium
 	ISPACCT_SCREENSHOTS=1 ISPACCT_TEST_STATE=$(TEST_STATE) go test -count=1 -run '^TestInBrowser$$' ./web/
 	@if command -v pngquant >/dev/null; then pngquant --force --skip-if-larger --speed 1 --quality 60-90 --ext .png docs/web-*.png; fi
 	@ls -l docs/web-*.png

@@ -19,7 +19,7 @@ import (
 
 // chromium finds Debian's Chromium. Outside CI a machine without it skips
 // the browser test; under CI=true it must run (make test-deps installs it
-// with web/testdata/install-chromium.sh).
+// with fixtures/install-test-deps.sh chromium).
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -28,9 +28,9 @@ func chromium(t *testing.T) string {
 		}
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium missing: make test-deps installs it (web/testdata/install-chromium.sh)")
+		t.Fatal("chromium missing: make test-deps installs it (fixtures/install-test-deps.sh chromium)")
 	}
-	t.Skip("needs Debian's chromium: run web/testdata/install-chromium.sh (as root), or make test-deps")
+	t.Skip("needs Debian's chromium: run fixtures/install-test-deps.sh chromium (as root), or make test-deps")
 	return ""
 }
 

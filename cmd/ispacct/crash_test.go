@@ -86,15 +86,7 @@ func TestSIGKILLAnywhere(t *testing.T) {
 	dir := t.TempDir()
 	live := rotatedSet(t, dir, 60000)
 	cfg := filepath.Join(dir, "ispacct.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`timezone = "Europe/Berlin"
-[ingest]
-max_age_days = 100000
-batch_kb = 64
-[[source]]
-name = "squid"
-format = "squid"
-paths = [%q]
-`, live+"*")), 0o644)
+	os.WriteFile(cfg, []byte("timezone = \"Europe/Berlin\"\n"+anyAge+"batch_kb = 64\n"+source("squid", "squid", live+"*")), 0o644)
 	ingestCmd := func(db *pgtest.DB) *exec.Cmd {
 		cmd := exec.Command(bin, "ingest", "--config", cfg, "--db", db.ConnString, "--log-level", "error")
 		cmd.Env = append(os.Environ(), "ISPACCT_STATE_DIR="+filepath.Join(dir, "state"))

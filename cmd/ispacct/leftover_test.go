@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,16 +24,7 @@ func TestReportLeavesNoTemporaryFiles(t *testing.T) {
 	dir := t.TempDir()
 	live := rotatedSet(t, dir, 60000)
 	cfg := filepath.Join(dir, "ispacct.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`timezone = "Europe/Berlin"
-[ingest]
-max_age_days = 100000
-[[source]]
-name = "squid"
-format = "squid"
-paths = [%q]
-[report]
-out_dir = "out"
-`, live+"*")), 0o644)
+	os.WriteFile(cfg, []byte("timezone = \"Europe/Berlin\"\n"+anyAge+source("squid", "squid", live+"*")+"[report]\nout_dir = \"out\"\n"), 0o644)
 	db := pgtest.New(t)
 	out, state := filepath.Join(dir, "out"), filepath.Join(dir, "state")
 	command := func(args ...string) *exec.Cmd {

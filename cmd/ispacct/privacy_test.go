@@ -56,14 +56,7 @@ func TestBillingDataPrivate(t *testing.T) {
 				os.Chmod(d, 0o755)
 			}
 			cfg := filepath.Join(dir, "ispacct.toml")
-			os.WriteFile(cfg, []byte(fmt.Sprintf(`timezone = "Europe/Berlin"
-[ingest]
-max_age_days = 100000
-[[source]]
-name = "squid"
-format = "squid"
-paths = ["%s/squid/access.log*"]
-[report]
+			os.WriteFile(cfg, []byte("timezone = \"Europe/Berlin\"\n"+anyAge+source("squid", "squid", sample+"/squid/access.log*")+fmt.Sprintf(`[report]
 out_dir = "out"
 group = %q
 [mail]
@@ -74,7 +67,7 @@ host = "127.0.0.1"
 port = %d
 security = "none"
 timeout = "5s"
-`, sample, group, port)), 0o644)
+`, group, port)), 0o644)
 			base := []string{"--config", cfg, "--db", db.ConnString}
 			for _, s := range [][]string{{"ingest"}, {"deliver", "--from", "2026-11-21"}} {
 				if code, out, stderr := ispacct(t, append(s, base...)...); code != 0 && code != exitPartial {
