@@ -5,10 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/ispacct/ispacct/atomicfile"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -117,27 +118,13 @@ func SetPassword(file, user, password string) error {
 		return fmt.Errorf("read web password file: %w", err)
 	}
 	lines = append(lines, user+":"+string(hash))
-	dir := filepath.Dir(file)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("write web password file: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp-*") // mode 0600
+	// The owner's alone: a hash is still worth guessing against.
+	err = atomicfile.Write(file, atomicfile.Perm{File: 0o600, Dir: 0o700}, func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n")
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("write web password file: %w", err)
-	}
-	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), file)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write web password file: %w", err)
+		return fmt.Errorf("web password file: %w", err)
 	}
 	return nil
 }

@@ -192,7 +192,7 @@ func runReload(ctx context.Context, a *app, opts ingestOptions, args []string) e
 	opt.Wait = opts.wait
 	r, err := ingest.Reload(ctx, pool, srcs[0], opt)
 	if err != nil {
-		return fmt.Errorf("database %s: %w", a.server, err)
+		return fmt.Errorf("reload, database %s: %w", a.server, err)
 	}
 	if a.jsonOut {
 		return a.printJSON(r)

@@ -52,6 +52,10 @@ func runParse(ctx context.Context, a *app, opts parseOptions, files []string) er
 	if len(files) == 0 {
 		return usagef("name the files to read")
 	}
+	// As ingest would refuse them: a per-vhost log needs its vhost.
+	if err := ingest.CheckSource(ingest.Source{Name: f.Name, Format: f.Name, Files: files, VHost: opts.vhost}); err != nil {
+		return usagef("%v", err)
+	}
 	dec, err := ingest.NewDecoder(f.Name, opts.vhost, parseLANs(ctx, a, f), a.cfg.Loc)
 	if err != nil {
 		return err

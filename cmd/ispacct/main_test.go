@@ -90,6 +90,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"db", "status", "--db", "not a url"}, "--db: not a PostgreSQL connection string"},
 		{[]string{"rollup", "--db", "host=x port=nope"}, "--db: not a PostgreSQL connection string"},
 		{[]string{"version", "extra"}, "unexpected arguments"},
+		{[]string{"parse", "--format", "apache-combined", "x.log"}, "--vhost"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := ispacct(t, tt.args...)
@@ -380,7 +381,7 @@ func TestParse(t *testing.T) {
 	if lines[1] != "|10.4.24.77|http://example.com/|2026-11-20T23:59:01+01:00|5120|TCP_MISS/200|GET" {
 		t.Fatalf("first record %q (no database: lan_name empty)", lines[1])
 	}
-	code, out, stderr = ispacct(t, "parse", "--format", "apache-combined", fixtures+"/apache/combined.log")
+	code, out, stderr = ispacct(t, "parse", "--format", "apache-combined", "--vhost", "www.kunde.example", fixtures+"/apache/combined.log")
 	if code != exitPartial || !strings.HasPrefix(out, "ip|url|zeit|size|datei|htuser\n") ||
 		!strings.Contains(stderr, "combined.log:11: unterminated quoted field") {
 		t.Fatalf("apache: exit %d, stderr %q", code, stderr)

@@ -36,7 +36,8 @@ type Options struct {
 	// its empty fields.
 	Report report.Options
 	Outbox string // where rendered messages wait: <state_dir>/outbox
-	// Perm is who may read the outbox; the zero Perm is the owner alone.
+	// Perm is who may read the outbox; the zero Perm is 0640/0750 with the
+	// creator's group (atomicfile.Perm).
 	Perm atomicfile.Perm
 	Host string // names this box in Message-IDs and bodies; default the host name
 	Wait bool   // wait for another run's lock instead of returning *lock.HeldError

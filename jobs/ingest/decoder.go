@@ -67,10 +67,9 @@ func newDecoder(format, vhost string, lans *LANs, loc *time.Location, state []by
 // proxyDecoder loads Squid logs into proxy, assigning each client to its
 // LAN.
 type proxyDecoder struct {
-	p     parsers.ProxyParser
-	rec   parsers.Proxy
-	lans  *LANs
-	blank int64 // blank lines seen
+	p    parsers.ProxyParser
+	rec  parsers.Proxy
+	lans *LANs
 }
 
 var proxyColumns = []string{"lan_name", "ip_client", "url", "zeit", "size", "status", "methode",
@@ -83,7 +82,7 @@ func (d *proxyDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *proxyDecoder) state() ([]byte, error) { return nil, nil }
 func (d *proxyDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, blankIsNoRow(err, &d.blank)
+		return 0, blankIsNoRow(err)
 	}
 	if d.rec.Size > maxSize {
 		return 0, errHugeSize
@@ -91,11 +90,11 @@ func (d *proxyDecoder) parse(line []byte) (int, error) {
 	return 1, nil
 }
 
-// blankIsNoRow turns the parsers' ErrBlank into no error, counted in
-// *blank: a blank line gives no row and is no reject.
-func blankIsNoRow(err error, blank *int64) error {
+// blankIsNoRow turns the parsers' ErrBlank into no error: a blank line
+// gives no row and is no reject (ingest skips them before; 'ispacct
+// parse' meets them here).
+func blankIsNoRow(err error) error {
 	if errors.Is(err, parsers.ErrBlank) {
-		*blank++
 		return nil
 	}
 	return err
@@ -130,9 +129,8 @@ func (d *proxyDecoder) asc(_ int, w *archive.ASC) error {
 
 // httpDecoder loads Apache logs into http.
 type httpDecoder struct {
-	p     parsers.HTTPParser
-	rec   parsers.HTTP
-	blank int64 // blank lines seen
+	p   parsers.HTTPParser
+	rec parsers.HTTP
 }
 
 var httpColumns = []string{"ip", "url", "zeit", "size", "datei", "htuser", "methode", "status", "referer", "user_agent", "client_host", "src_file", "src_line"}
@@ -144,7 +142,7 @@ func (d *httpDecoder) zeit(int) time.Time     { return d.rec.Zeit }
 func (d *httpDecoder) state() ([]byte, error) { return nil, nil }
 func (d *httpDecoder) parse(line []byte) (int, error) {
 	if err := d.p.Parse(line, &d.rec); err != nil {
-		return 0, blankIsNoRow(err, &d.blank)
+		return 0, blankIsNoRow(err)
 	}
 	if d.rec.Size > maxSize {
 		return 0, errHugeSize

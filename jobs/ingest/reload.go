@@ -82,7 +82,7 @@ func Reload(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*
 	}
 	sort.Strings(tables)
 	for _, t := range slices.Compact(tables) {
-		l, err := lock.Acquire(ctx, pool, "ingest:"+t, opt.Wait)
+		l, err := lock.Acquire(ctx, pool, LockName(t), opt.Wait)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // Pseudonymisation replaces the client address of raw rows older than
@@ -36,6 +39,7 @@ const (
 
 func planPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, cut time.Time, loc *time.Location) error {
 	p.PseudonymiseBefore = cut.Format("2006-01-02")
+	p.pseudoCut, p.pseudoLoc = cut, loc
 	p.Pseudonymise = map[string]int64{}
 	var doneBefore, doneAt *string
 	var now time.Time
@@ -121,6 +125,21 @@ func listPartitions(ctx context.Context, pool *pgxpool.Pool, tables []string) ([
 // its own transaction, deletes old rejected lines and records how far it
 // got.
 func applyPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *slog.Logger) error {
+	// No ingest of these tables may be under way: a batch that began
+	// before the plan and committed after it would carry a day stamp older
+	// than the progress recorded below, and its addresses would be skipped
+	// for good. With the ingests waited out, the plan is made again: it
+	// sees every committed row, and every later batch is stamped after it.
+	for _, t := range []string{"http", "proxy"} {
+		l, err := lock.Acquire(ctx, pool, ingest.LockName(t), true)
+		if err != nil {
+			return fmt.Errorf("pseudonymise: %w", err)
+		}
+		defer l.Release()
+	}
+	if err := planPseudonymise(ctx, pool, p, p.pseudoCut, p.pseudoLoc); err != nil {
+		return err
+	}
 	names := make([]string, 0, len(p.Pseudonymise))
 	for n := range p.Pseudonymise {
 		names = append(names, n)

@@ -58,6 +58,10 @@ type Plan struct {
 	PseudonymiseRejects int64            `json:"pseudonymise_rejects,omitempty"`
 
 	pseudoAt time.Time // the database's clock when planned
+	// pseudoCut and pseudoLoc are what the plan was made with: apply
+	// plans again once no ingest runs.
+	pseudoCut time.Time
+	pseudoLoc *time.Location
 }
 
 // AggregateTables are the tables keyed by day that retention trims.

@@ -22,13 +22,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ispacct/ispacct/jobs/landefs"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/ingest"
+	"github.com/ispacct/ispacct/jobs/landefs"
 	"github.com/ispacct/ispacct/jobs/maintain"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/rollup"
