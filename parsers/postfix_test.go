@@ -232,7 +232,7 @@ func TestPostfixCounts(t *testing.T) {
 		Nov 21 08:05:04 mx postfix/smtp[1]: 1A2B3C4D5E: to=<a@b>, relay=none
 		Nov 21 08:05:05 mx postfix/qmgr[1]: 1A2B3C4D5E: from=<a@b>, size=1, nrcpt=1 (queue active)`)
 	wantLines(t, got, "reject: bad syslog timestamp", "reject: delivery line without status")
-	want := MailStats{Lines: 7, Used: 1, Ignored: 4, Rejected: 2}
+	want := MailStats{Lines: 7, Used: 1, Ignored: 4, Own: 5, Rejected: 2} // Own: all but dovecot's and the garbage
 	if s := m.Stats(); s != want {
 		t.Errorf("stats %+v, want %+v", s, want)
 	}
