@@ -1,0 +1,330 @@
+package conformance
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+// bigResponse is the size of the largest response sent through Squid:
+// past 4 GiB, where a 32-bit byte count wraps. ISPACCT_CONFORMANCE_BIG
+// (bytes) overrides it for a quick run.
+const bigResponse = 4<<30 + 12345
+
+// Proxy users: names with spaces, UTF-8 and quotes, which Squid logs as
+// they were sent.
+var squidUsers = []string{"anna", "Jörg Müller", "o'brien smith", "用户 名", `q"uote`}
+
+// TestSquid sends traffic through a private Squid that logs it in the
+// squid, common and combined formats at once, and checks that ispacct's
+// per-client requests and bytes equal those of each log, that the three
+// agree, and that nothing is rejected.
+func TestSquid(t *testing.T) {
+	need(t, "/usr/sbin/squid", "/usr/lib/squid/basic_fake_auth")
+	origin := startOrigin(t)
+	sq := startSquid(t, origin.port)
+
+	big := int64(bigResponse)
+	if s := os.Getenv("ISPACCT_CONFORMANCE_BIG"); s != "" {
+		big, _ = strconv.ParseInt(s, 10, 64)
+	}
+	start := time.Now()
+	squidTraffic(t, sq, origin, big)
+	t.Logf("traffic sent in %.1f s", time.Since(start).Seconds())
+	sq.Stop(t)
+	if os.Getenv("ISPACCT_CONFORMANCE_KEEP") != "" {
+		exec.Command("cp", "-r", sq.dir, os.Getenv("ISPACCT_CONFORMANCE_KEEP")).Run()
+	}
+
+	logs := map[string]string{
+		"squid":          filepath.Join(sq.dir, "access.log"),
+		"squid-common":   filepath.Join(sq.dir, "common.log"),
+		"squid-combined": filepath.Join(sq.dir, "combined.log"),
+	}
+	truth := map[string]tallies{
+		"squid":          awkTallies(t, "squid.awk", nil, logs["squid"]),
+		"squid-common":   awkTallies(t, "squid-clf.awk", nil, logs["squid-common"]),
+		"squid-combined": awkTallies(t, "squid-clf.awk", map[string]string{"combined": "1"}, logs["squid-combined"]),
+	}
+	for _, format := range []string{"squid", "squid-common", "squid-combined"} {
+		t.Logf("%s: %d lines, %+v", format, len(logLines(t, logs[format])), truth[format].sum())
+	}
+	// The three logs record the same transactions.
+	sameTallies(t, "squid log vs common log", truth["squid"], truth["squid-common"])
+	sameTallies(t, "squid log vs combined log", truth["squid"], truth["squid-combined"])
+	if got := truth["squid"].sum().Bytes; got < big {
+		t.Errorf("the logs add up to %d bytes, less than the big response (%d)", got, big)
+	}
+
+	for _, format := range []string{"squid", "squid-common", "squid-combined"} {
+		t.Run(format, func(t *testing.T) {
+			db := pgtest.NewIn(t, time.UTC)
+			res := load(t, db, format, "", logs[format])
+			t.Logf("ingest: %d lines, %d rows, %d rejects %v", res.Lines, res.Rows, res.Rejects, res.Reasons)
+			noRejects(t, db, format)
+			sameTallies(t, format+": proxy rows per client", truth[format],
+				dbTallies(t, db, `SELECT host(ip_client), count(*), coalesce(sum(size), 0) FROM proxy GROUP BY 1`))
+			// The bills are made of the aggregates: their sum must be
+			// the log's too (all clients are unassigned here).
+			sameTallies(t, format+": agg_proxy_lan", tallies{"": truth[format].sum()},
+				dbTallies(t, db, `SELECT '', coalesce(sum(requests), 0)::bigint, coalesce(sum(bytes), 0)::bigint FROM agg_proxy_lan`))
+			sameTallies(t, format+": agg_proxy_site", tallies{"": truth[format].sum()},
+				dbTallies(t, db, `SELECT '', coalesce(sum(requests), 0)::bigint, coalesce(sum(bytes), 0)::bigint FROM agg_proxy_site`))
+			byUser := map[string]string{"by": "user"}
+			if format == "squid-combined" {
+				byUser["combined"] = "1"
+			}
+			awkProgram := map[string]string{"squid": "squid.awk", "squid-common": "squid-clf.awk", "squid-combined": "squid-clf.awk"}[format]
+			sameTallies(t, format+": proxy rows per user", awkTallies(t, awkProgram, byUser, logs[format]),
+				dbTallies(t, db, `SELECT coalesce(ident, '-'), count(*), coalesce(sum(size), 0) FROM proxy GROUP BY 1`))
+		})
+	}
+}
+
+type squid struct {
+	*daemon
+	dir  string
+	port int
+}
+
+func startSquid(t *testing.T, originPort int) *squid {
+	t.Helper()
+	dir := serverDir(t, "ispacct-squid-")
+	port := freePort(t)
+	conf, err := os.ReadFile("testdata/squid.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port), "@ORIGIN_PORT@", strconv.Itoa(originPort)).Replace(string(conf))
+	confPath := filepath.Join(dir, "squid.conf")
+	writeFile(t, confPath, text)
+	if out, err := execOut("/usr/sbin/squid", "-k", "parse", "-f", confPath); err != nil {
+		t.Fatalf("squid -k parse: %v\n%s", err, out)
+	}
+	// -N: no daemon, so the test owns the process; -d1: errors to stderr.
+	d := startDaemon(t, "squid", "/usr/sbin/squid", "-N", "-d1", "-f", confPath)
+	sq := &squid{daemon: d, dir: dir, port: port}
+	why := func() string { return d.out.String() + "\n" + tailFile(filepath.Join(dir, "cache.log"), 30) }
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second, why)
+	waitListening(t, fmt.Sprintf("[::1]:%d", port), 5*time.Second, why)
+	return sq
+}
+
+// origin is the web server behind the proxy, on 127.0.0.1 and ::1 at the
+// same port.
+type origin struct {
+	port int
+}
+
+var zeros = make([]byte, 1<<20)
+
+func startOrigin(t *testing.T) *origin {
+	t.Helper()
+	mux := http.NewServeMux()
+	// /open/size/N and /auth/size/N: N zero bytes, with Content-Length.
+	sized := func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
+		if err != nil {
+			http.Error(w, "size", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if r.URL.Query().Get("cache") != "" {
+			w.Header().Set("Cache-Control", "max-age=3600")
+			w.Header().Set("Last-Modified", time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat))
+		}
+		if r.Method == http.MethodHead {
+			return
+		}
+		for n > 0 {
+			k := min(n, int64(len(zeros)))
+			if _, err := w.Write(zeros[:k]); err != nil {
+				return
+			}
+			n -= k
+		}
+	}
+	mux.HandleFunc("/open/size/{n}", sized)
+	mux.HandleFunc("/auth/size/{n}", sized)
+	mux.HandleFunc("/open/status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		http.Error(w, "status "+r.PathValue("code"), code)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "%s %s\n", r.Method, r.URL.RequestURI())
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	port := freePort(t)
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(l)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &origin{port: port}
+}
+
+func proxyAuth(user string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":secret"))
+}
+
+// squidTraffic is the test's traffic: ordinary requests from both address
+// families, with and without a user, and what a hostile or broken client
+// sends.
+func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
+	t.Helper()
+	proxy4 := fmt.Sprintf("127.0.0.1:%d", sq.port)
+	proxy6 := fmt.Sprintf("[::1]:%d", sq.port)
+	origin4 := fmt.Sprintf("127.0.0.1:%d", o.port)
+	origin6 := fmt.Sprintf("[::1]:%d", o.port)
+	client := func(proxy string) *http.Client {
+		u := &url.URL{Scheme: "http", Host: proxy}
+		return &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(u), DisableKeepAlives: true}, Timeout: 2 * time.Minute}
+	}
+	c4, c6 := client(proxy4), client(proxy6)
+	get := func(c *http.Client, method, u string, header map[string]string, body io.Reader) int {
+		t.Helper()
+		req, err := http.NewRequest(method, u, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, u, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	// Ordinary requests, IPv4 and IPv6, sizes around buffer edges.
+	for _, n := range []int{0, 1, 4095, 4096, 65537, 1 << 20} {
+		get(c4, "GET", fmt.Sprintf("http://%s/open/size/%d", origin4, n), nil, nil)
+		get(c6, "GET", fmt.Sprintf("http://%s/open/size/%d", origin6, n), nil, nil)
+	}
+	// A cacheable object fetched twice: a miss, then a hit.
+	for range 2 {
+		get(c4, "GET", fmt.Sprintf("http://%s/open/size/1000?cache=1", origin4), nil, nil)
+	}
+	get(c4, "HEAD", fmt.Sprintf("http://%s/open/size/5000", origin4), nil, nil)
+	get(c6, "POST", fmt.Sprintf("http://%s/open/post", origin6), nil, strings.NewReader(strings.Repeat("x", 10000)))
+	get(c4, "GET", fmt.Sprintf("http://%s/open/status/404", origin4), nil, nil)
+	get(c4, "GET", fmt.Sprintf("http://%s/open/status/501", origin4), nil, nil)
+	// Referer and User-Agent with quotes, backslashes and spaces.
+	get(c4, "GET", fmt.Sprintf("http://%s/open/size/10", origin4), map[string]string{
+		"Referer":    `http://x.test/a "quoted" path\ `,
+		"User-Agent": `Mozilla/5.0 "evil" \"agent\" [x] - 200 1`,
+	}, nil)
+	get(c6, "GET", fmt.Sprintf("http://%s/open/size/11", origin6), map[string]string{"Referer": `"`, "User-Agent": `" "`}, nil)
+
+	// Users: names with spaces, UTF-8 and quotes; and a request without
+	// credentials (407).
+	for i, u := range squidUsers {
+		c := c4
+		o := origin4
+		if i%2 == 1 {
+			c, o = c6, origin6
+		}
+		if code := get(c, "GET", fmt.Sprintf("http://%s/auth/size/%d", o, 100+i), map[string]string{"Proxy-Authorization": proxyAuth(u)}, nil); code != 200 {
+			t.Errorf("user %q: status %d", u, code)
+		}
+	}
+	if code := get(c4, "GET", fmt.Sprintf("http://%s/auth/size/1", origin4), nil, nil); code != 407 {
+		t.Errorf("no credentials: status %d, want 407", code)
+	}
+
+	// Raw requests: URLs with | and quotes, a garbage request line, a
+	// connection that sends nothing, huge headers (431), an unsupported
+	// transfer coding (501).
+	auth := "Proxy-Authorization: " + proxyAuth("Jörg Müller") + "\r\n"
+	raws := []string{
+		fmt.Sprintf("GET http://%s/open/a|b|c?x=1|2 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
+		fmt.Sprintf("GET http://%s/open/q\"uote\"d?\"x\" HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
+		fmt.Sprintf("GET http://%s/auth/a%%20b|%%22c%%22 HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n", origin4, origin4, auth),
+		"GARBAGE\r\n\r\n",
+		"GET / HTTP/1.1 trailing junk \" |\r\n\r\n",
+		"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03garbage\r\n\r\n",
+		"",
+		fmt.Sprintf("GET http://%s/open/size/1 HTTP/1.1\r\nHost: %s\r\nX-Big: %s\r\nConnection: close\r\n\r\n", origin4, origin4, strings.Repeat("h", 20000)),
+		fmt.Sprintf("POST http://%s/open/te HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n", origin4, origin4),
+		fmt.Sprintf("BREW http://%s/open/pot HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
+	}
+	for _, r := range raws {
+		rawExchange(t, proxy4, r, 2*time.Second)
+	}
+	rawExchange(t, proxy6, "GARBAGE\r\n\r\n", 5*time.Second)
+
+	// Aborted: the client closes while the body is still coming.
+	for _, p := range []string{proxy4, proxy6} {
+		abortedGet(t, p, fmt.Sprintf("http://%s/open/size/%d", origin4, 200<<20), 3<<20)
+	}
+
+	// CONNECT, with a TLS session inside the tunnel.
+	connectTunnel(t, proxy4, origin4, proxyAuth("Jörg Müller"))
+	connectTunnel(t, proxy6, origin4, proxyAuth("用户 名"))
+
+	// A response past 4 GiB, streamed and discarded.
+	start := time.Now()
+	get(c4, "GET", fmt.Sprintf("http://%s/auth/size/%d", origin4, big), map[string]string{"Proxy-Authorization": proxyAuth("anna")}, nil)
+	t.Logf("%d bytes through Squid in %.1f s", big, time.Since(start).Seconds())
+}
+
+// abortedGet reads part of a response and closes the connection.
+func abortedGet(t *testing.T, proxy, u string, keep int64) {
+	t.Helper()
+	c, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pu, _ := url.Parse(u)
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u, pu.Host)
+	if _, err := io.CopyN(io.Discard, c, keep); err != nil {
+		t.Fatalf("aborted get %s: %v", u, err)
+	}
+}
+
+// connectTunnel opens a CONNECT tunnel to the origin and sends a request
+// through it: Squid only carries the bytes, and logs their count.
+func connectTunnel(t *testing.T, proxy, target, auth string) {
+	t.Helper()
+	c, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: %s\r\n\r\n", target, target, auth)
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil || !strings.Contains(string(buf[:n]), " 200 ") {
+		t.Fatalf("CONNECT %s: %q %v", target, buf[:n], err)
+	}
+	// Plain HTTP inside the tunnel: a request and its whole answer.
+	fmt.Fprintf(c, "GET /open/size/7777 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target)
+	io.Copy(io.Discard, c)
+}
+
+func execOut(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}

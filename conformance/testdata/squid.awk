@@ -1,0 +1,20 @@
+# Requests and bytes per client (or per user, with -v by=user) from
+# Squid's native access.log:
+#   %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt
+# The client ($3) and the bytes sent ($5) come before any field that can
+# hold a blank; the user name, which can, lies between the URL ($7) and
+# the last two fields. Prints "key<TAB>requests<TAB>bytes"; a line it
+# cannot read goes to stderr.
+$1 ~ /^[0-9]+\.[0-9]{3}$/ && $2 ~ /^[0-9]+$/ && $5 ~ /^[0-9]+$/ && NF >= 10 {
+	k = $3
+	if (by == "user") {
+		k = $8
+		for (i = 9; i <= NF - 2; i++)
+			k = k " " $i
+	}
+	n[k]++
+	b[k] += $5
+	next
+}
+{ printf "%s:%d: not a Squid access.log line: %s\n", FILENAME, FNR, $0 > "/dev/stderr" }
+END { for (k in n) printf "%s\t%d\t%.0f\n", k, n[k], b[k] }
