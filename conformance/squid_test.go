@@ -211,7 +211,7 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, u, err)
 		}
-		io.Copy(io.Discard, resp.Body)
+		drain(resp.Body)
 		resp.Body.Close()
 		return resp.StatusCode
 	}
@@ -298,8 +298,8 @@ func abortedGet(t *testing.T, proxy, u string, keep int64) {
 	defer c.Close()
 	pu, _ := url.Parse(u)
 	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u, pu.Host)
-	if _, err := io.CopyN(io.Discard, c, keep); err != nil {
-		t.Fatalf("aborted get %s: %v", u, err)
+	if n := drain(io.LimitReader(c, keep)); n != keep {
+		t.Fatalf("aborted get %s: got %d bytes, want %d", u, n, keep)
 	}
 }
 

@@ -12,10 +12,8 @@ set -euo pipefail
 
 pkgs=()
 [ -x /usr/sbin/squid ] || pkgs+=(squid)
-# Squid's basic-auth helper that reads an htpasswd-style file.
-[ -x /usr/lib/squid/basic_ncsa_auth ] || pkgs+=(squid)
+[ -x /usr/lib/squid/basic_fake_auth ] || pkgs+=(squid)
 [ -x /usr/sbin/apache2 ] || pkgs+=(apache2)
-[ -x /usr/bin/htpasswd ] || pkgs+=(apache2-utils)
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || pkgs+=(postfix)
 command -v gawk >/dev/null 2>&1 || pkgs+=(gawk)
 [ ${#pkgs[@]} -eq 0 ] && exit 0

@@ -1,0 +1,253 @@
+package conformance
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ispacct/ispacct/schema/pgtest"
+)
+
+// The Apache test's virtual hosts; the first is the default.
+var apacheVHosts = []string{"www.example.test", "shop.example.test"}
+
+// Web users: names with blanks, UTF-8 and quotes.
+var apacheUsers = []string{"anna", "Jörg Müller", "o'brien smith", "用户 名", `q"uote\\`}
+
+// apacheBig is the size of the large file Apache serves (with sendfile,
+// from a sparse file: cheap). ISPACCT_CONFORMANCE_BIG overrides it.
+const apacheBig = 4<<30 + 6789
+
+// TestApache sends traffic to a private Apache whose two virtual hosts
+// log it as common, combined, vhost_combined and per-virtual-host logs,
+// and checks ispacct's per-client, per-vhost and per-user requests and
+// bytes against each log.
+func TestApache(t *testing.T) {
+	need(t, "/usr/sbin/apache2")
+	big := int64(apacheBig)
+	if s := os.Getenv("ISPACCT_CONFORMANCE_BIG"); s != "" {
+		big, _ = strconv.ParseInt(s, 10, 64)
+	}
+	ap := startApache(t, big)
+	start := time.Now()
+	apacheTraffic(t, ap, big)
+	t.Logf("traffic sent in %.1f s", time.Since(start).Seconds())
+	ap.Stop(t)
+	if os.Getenv("ISPACCT_CONFORMANCE_KEEP") != "" {
+		os.RemoveAll(os.Getenv("ISPACCT_CONFORMANCE_KEEP"))
+		execOut("cp", "-r", ap.dir, os.Getenv("ISPACCT_CONFORMANCE_KEEP"))
+	}
+	log := func(name string) string { return filepath.Join(ap.dir, name) }
+
+	// Every request is in each of the three shared logs, and in one
+	// per-vhost log.
+	all := awkTallies(t, "apache.awk", map[string]string{"shape": "vhost"}, log("vhost.log"))
+	if s := all.sum(); s.Bytes < big {
+		t.Errorf("the logs add up to %d bytes, less than the big file (%d)", s.Bytes, big)
+	}
+	t.Logf("vhost.log: %d lines, %+v", len(logLines(t, log("vhost.log"))), all.sum())
+	sameTallies(t, "vhost_combined log vs common log", all, awkTallies(t, "apache.awk", map[string]string{"shape": "common"}, log("common.log")))
+	sameTallies(t, "vhost_combined log vs combined log", all, awkTallies(t, "apache.awk", map[string]string{"shape": "combined"}, log("combined.log")))
+
+	perClient := `SELECT host(ip), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	perVHost := `SELECT url || ' ' || host(ip), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	perUser := `SELECT coalesce(htuser, '-'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	aggVHost := `SELECT vhost, requests, bytes FROM agg_http_vhost`
+	aggUser := `SELECT htuser, requests, bytes FROM agg_http_user`
+	for _, c := range []struct {
+		format, shape, file, vhost string
+	}{
+		{"apache-common", "common", "common.log", ""},
+		{"apache-combined", "combined", "combined.log", ""},
+		{"apache-vhost", "vhost", "vhost.log", ""},
+		{"apache-combined", "combined", "www.example.test.log", "www.example.test"},
+		{"apache-common", "common", "shop.example.test.log", "shop.example.test"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			db := pgtest.NewIn(t, time.UTC)
+			res := load(t, db, c.format, c.vhost, log(c.file))
+			t.Logf("ingest: %d lines, %d rows, %d rejects %v", res.Lines, res.Rows, res.Rejects, res.Reasons)
+			noRejects(t, db, c.file)
+			vars := map[string]string{"shape": c.shape, "vhost": c.vhost}
+			awk := func(by string) tallies {
+				vars["by"] = by
+				return awkTallies(t, "apache.awk", vars, log(c.file))
+			}
+			clients := awk("client")
+			sameTallies(t, c.file+": http rows per client", clients, dbTallies(t, db, perClient))
+			// Whatever the vhost of a line without one is called, the
+			// vhost aggregates must add up to the log.
+			sameTallies(t, c.file+": agg_http_vhost, all vhosts", tallies{"": clients.sum()},
+				dbTallies(t, db, `SELECT '', coalesce(sum(requests), 0)::bigint, coalesce(sum(bytes), 0)::bigint FROM agg_http_vhost`))
+			users := awk("user")
+			sameTallies(t, c.file+": http rows per user", users, dbTallies(t, db, perUser))
+			if c.shape != "vhost" && c.vhost == "" {
+				return
+			}
+			byVHost := awk("vhost")
+			sameTallies(t, c.file+": http rows per vhost and client", byVHost, dbTallies(t, db, perVHost))
+			sameTallies(t, c.file+": agg_http_vhost", sumByFirstWord(byVHost), dbTallies(t, db, aggVHost))
+			delete(users, "-")
+			sameTallies(t, c.file+": agg_http_user", users, dbTallies(t, db, aggUser))
+		})
+	}
+}
+
+// sumByFirstWord adds up "vhost client" tallies per vhost.
+func sumByFirstWord(m tallies) tallies {
+	out := tallies{}
+	for k, v := range m {
+		w, _, _ := strings.Cut(k, " ")
+		s := out[w]
+		out[w] = tally{s.Requests + v.Requests, s.Bytes + v.Bytes}
+	}
+	return out
+}
+
+type apache struct {
+	*daemon
+	dir  string
+	port int
+}
+
+func startApache(t *testing.T, big int64) *apache {
+	t.Helper()
+	dir := serverDir(t, "ispacct-apache-")
+	port := freePort(t)
+	conf, err := os.ReadFile("testdata/apache.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(string(conf))
+	confPath := filepath.Join(dir, "apache.conf")
+	writeFile(t, confPath, text)
+
+	htdocs := filepath.Join(dir, "htdocs")
+	if err := os.MkdirAll(filepath.Join(htdocs, "private"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(htdocs, "index.html"), "<p>hello</p>\n")
+	writeFile(t, filepath.Join(htdocs, "private", "index.html"), "<p>private</p>\n")
+	writeFile(t, filepath.Join(htdocs, "a b|c\"d.txt"), "odd name\n")
+	// The big file is sparse: reading it costs no disk.
+	f, err := os.Create(filepath.Join(htdocs, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(big); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	os.Chmod(filepath.Join(htdocs, "big.bin"), 0o644)
+	var pw strings.Builder
+	for _, u := range apacheUsers {
+		sum := sha1.Sum([]byte("secret"))
+		fmt.Fprintf(&pw, "%s:{SHA}%s\n", u, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	writeFile(t, filepath.Join(dir, "htpasswd"), pw.String())
+
+	if out, err := execOut("/usr/sbin/apache2", "-t", "-f", confPath); err != nil {
+		t.Fatalf("apache2 -t: %v\n%s", err, out)
+	}
+	d := startDaemon(t, "apache2", "/usr/sbin/apache2", "-f", confPath, "-DFOREGROUND")
+	why := func() string { return d.out.String() + "\n" + tailFile(filepath.Join(dir, "error.log"), 30) }
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second, why)
+	waitListening(t, fmt.Sprintf("[::1]:%d", port), 5*time.Second, why)
+	return &apache{daemon: d, dir: dir, port: port}
+}
+
+// apacheTraffic sends ordinary and hostile requests from both address
+// families to both virtual hosts.
+func apacheTraffic(t *testing.T, ap *apache, big int64) {
+	t.Helper()
+	addr4 := fmt.Sprintf("127.0.0.1:%d", ap.port)
+	addr6 := fmt.Sprintf("[::1]:%d", ap.port)
+	client := &http.Client{Timeout: 2 * time.Minute}
+	get := func(addr, host, method, path string, header map[string]string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, "http://"+addr+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s%s: %v", method, host, path, err)
+		}
+		drain(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, addr := range []string{addr4, addr6} {
+		for _, host := range append(apacheVHosts, "unknown.example.test", "shop") {
+			get(addr, host, "GET", "/", nil)
+			get(addr, host, "GET", "/missing", nil)
+			get(addr, host, "HEAD", "/index.html", nil)
+		}
+		get(addr, "www.example.test", "GET", "/a%20b%7Cc%22d.txt?q=%22x%22|y", map[string]string{
+			"Referer":    `http://x.test/a "quoted" path\`,
+			"User-Agent": `Mozilla/5.0 "evil" \"agent\" [x] - 200 1`,
+		})
+		get(addr, "shop.example.test", "GET", "/", map[string]string{"Referer": `"`, "User-Agent": `" "`})
+	}
+	// Users with blanks, UTF-8 and quotes; a wrong password (401, and
+	// Apache logs the name that was tried); no credentials (401).
+	for i, u := range apacheUsers {
+		addr := addr4
+		if i%2 == 1 {
+			addr = addr6
+		}
+		auth := map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":secret"))}
+		if code := get(addr, "shop.example.test", "GET", "/private/index.html", auth); code != 200 {
+			t.Errorf("user %q: status %d", u, code)
+		}
+	}
+	get(addr4, "shop.example.test", "GET", "/private/index.html", map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("Jörg Müller:wrong"))})
+	get(addr6, "shop.example.test", "GET", "/private/index.html", nil)
+
+	// Garbage: not HTTP, a TLS handshake on the plain port, blanks in the
+	// request target, quotes and a pipe in it, a bad Host.
+	for _, addr := range []string{addr4, addr6} {
+		for _, r := range []string{
+			"GARBAGE\r\n\r\n",
+			"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03garbage\r\n\r\n",
+			"GET /a b c HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
+			"GET /\"quoted\"|pipe HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n",
+			"GET / HTTP/1.1\r\nHost: evil\"host\r\nConnection: close\r\n\r\n",
+		} {
+			rawExchange(t, addr, r, 3*time.Second)
+		}
+	}
+	// A blank line and then nothing: 408 once RequestReadTimeout passes.
+	// (A connection that sends no byte at all is not logged.)
+	rawExchange(t, addr4, "\r\n", 3*time.Second)
+	rawExchange(t, addr6, "\r\n", 3*time.Second)
+
+	// Aborted: the client closes while the big file is coming.
+	for _, addr := range []string{addr4, addr6} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET /big.bin HTTP/1.1\r\nHost: www.example.test\r\n\r\n")
+		drain(io.LimitReader(c, 3<<20))
+		c.Close()
+	}
+
+	// The big file, whole, from the second virtual host.
+	start := time.Now()
+	get(addr6, "shop.example.test", "GET", "/big.bin", nil)
+	t.Logf("%d bytes from Apache in %.1f s", big, time.Since(start).Seconds())
+}
