@@ -30,6 +30,9 @@ type PostfixOptions struct {
 	// SASL, the address of a Dovecot auth listener (Dovecot.AuthAddr),
 	// requires clients to log in; it implies TLS.
 	SASL string
+	// Main is appended to main.cf; a later setting wins, so a test can
+	// route mail to a server of its own or change the queue's timing.
+	Main string
 }
 
 // Postfix is a private Postfix instance: its master daemon runs as a
@@ -111,6 +114,7 @@ smtpd_tls_auth_only = yes
 smtpd_client_restrictions = permit_sasl_authenticated, reject
 `, opt.SASL)
 	}
+	main += opt.Main
 	master := fmt.Sprintf("127.0.0.1:%d inet n - n - - smtpd\n", p.Port) + masterServices
 	for name, text := range map[string]string{"main.cf": main, "master.cf": master} {
 		if err := os.WriteFile(filepath.Join(p.conf, name), []byte(text), 0o644); err != nil {
