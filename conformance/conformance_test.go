@@ -311,6 +311,30 @@ func noRejects(t *testing.T, db *pgtest.DB, what string) {
 	}
 }
 
+// keepLogs copies the server's logs to $ISPACCT_CONFORMANCE_KEEP/<test>,
+// to read them after the test removed its folders.
+func keepLogs(t *testing.T, files ...string) {
+	t.Helper()
+	keep := os.Getenv("ISPACCT_CONFORMANCE_KEEP")
+	if keep == "" {
+		return
+	}
+	dir := filepath.Join(keep, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("logs kept in %s", dir)
+}
+
 // logLines returns a log's lines, for messages.
 func logLines(t *testing.T, path string) []string {
 	t.Helper()
@@ -344,6 +368,49 @@ func writeFile(t *testing.T, path, text string) {
 func drain(r io.Reader) int64 {
 	n, _ := io.CopyBuffer(onlyWriter{io.Discard}, r, make([]byte, 1<<20))
 	return n
+}
+
+// fetchDiscard sends a raw request and throws the whole answer away in
+// the kernel (splice to /dev/null), returning its size: a response of
+// gigabytes costs the client next to nothing.
+func fetchDiscard(t *testing.T, addr, request string) int64 {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	if _, err := io.WriteString(c, request); err != nil {
+		t.Fatal(err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	n, err := io.Copy(null, c)
+	if err != nil {
+		t.Fatalf("read from %s: %v", addr, err)
+	}
+	return n
+}
+
+// sparseFile makes a file of size zero bytes that takes no disk.
+func sparseFile(t *testing.T, path string, size int64) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // onlyWriter hides io.Discard's ReadFrom, whose 8 KiB reads are slow.
