@@ -215,6 +215,11 @@ func apacheTraffic(t *testing.T, ap *apache, big int64) {
 			"GET /a b c HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
 			"GET /\"quoted\"|pipe HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n",
 			"GET / HTTP/1.1\r\nHost: evil\"host\r\nConnection: close\r\n\r\n",
+			// HTTP/0.9, a URL past LimitRequestLine (414), bytes that
+			// are not UTF-8 in the URL, Referer and User-Agent.
+			"GET /\r\n",
+			"GET /" + strings.Repeat("long/", 1700) + " HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
+			"GET /\xff\xfe%ff HTTP/1.1\r\nHost: www.example.test\r\nReferer: \xff\\\"\r\nUser-Agent: \xc3\x28 \"\t\"\r\nConnection: close\r\n\r\n",
 		} {
 			rawExchange(t, addr, r, 3*time.Second)
 		}

@@ -265,6 +265,11 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 		fmt.Sprintf("GET http://%s/open/size/1 HTTP/1.1\r\nHost: %s\r\nX-Big: %s\r\nConnection: close\r\n\r\n", origin4, origin4, strings.Repeat("h", 20000)),
 		fmt.Sprintf("POST http://%s/open/te HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n", origin4, origin4),
 		fmt.Sprintf("BREW http://%s/open/pot HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
+		// HTTP/0.9, HTTP/1.0, a 7000-byte URL, bytes that are not UTF-8.
+		fmt.Sprintf("GET http://%s/open/size/5\r\n", origin4),
+		fmt.Sprintf("GET http://%s/open/size/6 HTTP/1.0\r\n\r\n", origin4),
+		fmt.Sprintf("GET http://%s/open/%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, strings.Repeat("long/", 1400), origin4),
+		fmt.Sprintf("GET http://%s/open/\xff\xfe%%ff HTTP/1.1\r\nHost: %s\r\nReferer: \xff\\\"\r\nUser-Agent: \xc3\x28 \"\t\"\r\n%sConnection: close\r\n\r\n", origin4, origin4, "Proxy-Authorization: "+proxyAuth("\xff\xfe")+"\r\n"),
 	}
 	for _, r := range raws {
 		rawExchange(t, proxy4, r, 2*time.Second)
