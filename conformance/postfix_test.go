@@ -97,6 +97,11 @@ bounce_queue_lifetime = 4s
 	sameTallies(t, "agg_mail_mailbox out: messages and bytes per local sender",
 		awkTallies(t, "postfix.awk", map[string]string{"by": "out", "local": mailDomain}, maillog),
 		dbTallies(t, db, `SELECT mailbox, messages, bytes FROM agg_mail_mailbox WHERE direction = 'out'`))
+	for _, dir := range []string{"in", "out"} {
+		sameTallies(t, "agg_mail_domain "+dir+": messages and bytes per local domain",
+			awkTallies(t, "postfix.awk", map[string]string{"by": dir, "per": "domain", "local": mailDomain}, maillog),
+			dbTallies(t, db, `SELECT domain, messages, bytes FROM agg_mail_domain WHERE direction = $1`, dir))
+	}
 }
 
 // postfixTraffic submits the test's mail and returns how many messages

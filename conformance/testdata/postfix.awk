@@ -4,6 +4,7 @@
 #   default      key "recipient status": attempts, and the size of each
 #   -v by=in     key recipient in -v local=DOMAIN: messages, their bytes
 #   -v by=out    key sender in DOMAIN: messages with a delivery, bytes
+#   -v per=domain with by=in or by=out: key the mailbox's domain instead
 # Addresses are compared in lower case for in and out, as mailboxes.
 # The queue manager's "QID: from=<s>, status=expired" gives up a message:
 # it counts as an "expired" attempt for each recipient whose last attempt
@@ -42,13 +43,13 @@ END {
 			printf "delivery of %s before its qmgr line\n", q > "/dev/stderr"
 			continue
 		}
-		if (by == "in") {
-			k = tolower(dto[i])
-			if (domain(k) != local || (k SUBSEP q) in seen)
+		if (by == "in" || by == "out") {
+			k = tolower(by == "in" ? dto[i] : from[q])
+			if (domain(k) != local)
 				continue
-		} else if (by == "out") {
-			k = tolower(from[q])
-			if (domain(k) != local || (k SUBSEP q) in seen)
+			if (per == "domain")
+				k = domain(k)
+			if ((k SUBSEP q) in seen)
 				continue
 		} else {
 			k = dto[i] " " dst[i]
