@@ -24,7 +24,7 @@ var apacheVHosts = []string{"www.example.test", "shop.example.test"}
 var apacheUsers = []string{"anna", "Jörg Müller", "o'brien smith", "用户 名", `q"uote\\`}
 
 // apacheBig is the size of the large file Apache serves (with sendfile,
-// from a sparse file: cheap). ISPACCT_CONFORMANCE_BIG overrides it.
+// from a sparse file: cheap), past 4 GiB as Squid's.
 const apacheBig = 4<<30 + 6789
 
 // TestApache sends traffic to a private Apache whose two virtual hosts
@@ -33,10 +33,7 @@ const apacheBig = 4<<30 + 6789
 // bytes against each log.
 func TestApache(t *testing.T) {
 	need(t, "/usr/sbin/apache2")
-	big := int64(apacheBig)
-	if s := os.Getenv("ISPACCT_CONFORMANCE_BIG"); s != "" {
-		big, _ = strconv.ParseInt(s, 10, 64)
-	}
+	big := bigSize(t, apacheBig)
 	ap := startApache(t, big)
 	start := time.Now()
 	apacheTraffic(t, ap, big)

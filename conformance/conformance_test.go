@@ -64,6 +64,26 @@ func skipOrFail(t *testing.T, msg string) {
 	t.Skip(msg)
 }
 
+// bigSize is the size of the large responses: def, or for a quick run
+// ISPACCT_CONFORMANCE_BIG bytes.
+func bigSize(t *testing.T, def int64) int64 {
+	t.Helper()
+	s := os.Getenv("ISPACCT_CONFORMANCE_BIG")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		t.Fatalf("ISPACCT_CONFORMANCE_BIG=%q: want a number of bytes", s)
+	}
+	return n
+}
+
+func execOut(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
 // serverDir makes a folder the servers' unprivileged users can traverse
 // and write (a test's TempDir is 0700 root), removed when the test ends.
 func serverDir(t *testing.T, prefix string) string {

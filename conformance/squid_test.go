@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,8 +18,7 @@ import (
 )
 
 // bigResponse is the size of the largest response sent through Squid:
-// past 4 GiB, where a 32-bit byte count wraps. ISPACCT_CONFORMANCE_BIG
-// (bytes) overrides it for a quick run.
+// past 4 GiB, where a 32-bit byte count wraps.
 const bigResponse = 4<<30 + 12345
 
 // Proxy users: names with spaces, UTF-8 and quotes, which Squid logs as
@@ -36,10 +34,7 @@ func TestSquid(t *testing.T) {
 	origin := startOrigin(t)
 	sq := startSquid(t, origin.port)
 
-	big := int64(bigResponse)
-	if s := os.Getenv("ISPACCT_CONFORMANCE_BIG"); s != "" {
-		big, _ = strconv.ParseInt(s, 10, 64)
-	}
+	big := bigSize(t, bigResponse)
 	start := time.Now()
 	squidTraffic(t, sq, origin, big)
 	t.Logf("traffic sent in %.1f s", time.Since(start).Seconds())
@@ -329,9 +324,4 @@ func connectTunnel(t *testing.T, proxy, target, auth string) {
 	// Plain HTTP inside the tunnel: a request and its whole answer.
 	fmt.Fprintf(c, "GET /open/size/7777 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target)
 	io.Copy(io.Discard, c)
-}
-
-func execOut(name string, args ...string) (string, error) {
-	out, err := exec.Command(name, args...).CombinedOutput()
-	return string(out), err
 }
