@@ -42,6 +42,10 @@ func TestApache(t *testing.T) {
 	log := func(name string) string { return filepath.Join(ap.dir, name) }
 	keepLogs(t, log("common.log"), log("combined.log"), log("vhost.log"), log("www.example.test.log"), log("shop.example.test.log"), log("error.log"))
 
+	mustContain(t, log("vhost.log"), map[string]string{
+		"400": `" 400 `, "401": `" 401 `, "408": `"-" 408 `, "414": `" 414 `, "IPv6 client": " ::1 ",
+		"user with a blank": ` J\xc3\xb6rg M\xc3\xbcller [`, "escaped quote": `\"quoted\"`,
+	})
 	// Every request is in each of the three shared logs, and in one
 	// per-vhost log.
 	all := awkTallies(t, "apache.awk", map[string]string{"shape": "vhost"}, log("vhost.log"))

@@ -355,6 +355,21 @@ func keepLogs(t *testing.T, files ...string) {
 	t.Logf("logs kept in %s", dir)
 }
 
+// mustContain fails the test for each kind of line the traffic should
+// have put in a log but did not: the comparison would pass without it.
+func mustContain(t *testing.T, path string, kinds map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range kinds {
+		if !bytes.Contains(b, []byte(s)) {
+			t.Errorf("%s has no %s (%q): the traffic did not do what it should", filepath.Base(path), what, s)
+		}
+	}
+}
+
 // logLines returns a log's lines, for messages.
 func logLines(t *testing.T, path string) []string {
 	t.Helper()

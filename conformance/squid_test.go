@@ -46,6 +46,12 @@ func TestSquid(t *testing.T) {
 		"squid-combined": filepath.Join(sq.dir, "combined.log"),
 	}
 	keepLogs(t, logs["squid"], logs["squid-common"], logs["squid-combined"], filepath.Join(sq.dir, "cache.log"))
+	mustContain(t, logs["squid"], map[string]string{
+		"431": "NONE_NONE/431 ", "501 from Squid": "NONE_NONE/501 ", "407": "TCP_DENIED/407 ",
+		"garbage request": "error:invalid-request", "connection without a request": "error:transaction-end-before-headers",
+		"CONNECT": "TCP_TUNNEL/200 ", "IPv6 client": " ::1 ", "cache hit": "_HIT/200 ",
+		"user with a blank": " j%c3%b6rg m%c3%bcller ",
+	})
 	truth := map[string]tallies{
 		"squid":          awkTallies(t, "squid.awk", nil, logs["squid"]),
 		"squid-common":   awkTallies(t, "squid-clf.awk", nil, logs["squid-common"]),
