@@ -27,6 +27,7 @@ const (
 	deferOnce    = "later@" + remoteDomain      // 451 at the first RCPT, accepted at the next
 	bounceRcpt   = "nobody@" + remoteDomain     // 550: bounced, and a notice goes back
 	neverRcpt    = "never@" + remoteDomain      // 451 always: expires, and a notice goes back
+	aliasRcpt    = "team@" + mailDomain         // a virtual alias: admin and fan@remote.test
 	quotedRcpt   = `"john doe"@` + remoteDomain // a quoted local part with a blank
 )
 
@@ -42,10 +43,12 @@ func TestPostfix(t *testing.T) {
 	sink := startSink(t)
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{Main: fmt.Sprintf(`
 enable_long_queue_ids = yes
+# An alias that expands to a local and a remote address (orig_to=).
+virtual_alias_maps = inline:{ { %[2]s = %[3]s, fan@%[4]s } }
 # Everything not local goes to the test's sink.
 default_transport = smtp
 relay_transport = smtp
-relayhost = [127.0.0.1]:%d
+relayhost = [127.0.0.1]:%[1]d
 smtp_tls_security_level = none
 # A deferred message is tried again within seconds, and given up soon
 # after (status=expired).
@@ -54,7 +57,7 @@ minimal_backoff_time = 1s
 maximal_backoff_time = 2s
 maximal_queue_lifetime = 4s
 bounce_queue_lifetime = 4s
-`, sink.port)})
+`, sink.port, aliasRcpt, mailtest.Admin, remoteDomain)})
 
 	sent := postfixTraffic(t, pf)
 	// Wait until the deferred message and the bounce notice reached the
@@ -129,6 +132,8 @@ func postfixTraffic(t *testing.T, pf *mailtest.Postfix) int {
 		{"bob@client.test", []string{deferOnce, "c@" + remoteDomain}, 20000},
 		// Bounced: a non-delivery notice goes back to the sender.
 		{"carol@client.test", []string{bounceRcpt}, 3000},
+		// An alias expanding to two recipients, one of them remote.
+		{"gina@client.test", []string{aliasRcpt}, 2500},
 		// A quoted local part with a blank.
 		{"dave@client.test", []string{quotedRcpt}, 1000},
 		// Refused at RCPT by the server (451 and 554): only the good
