@@ -191,6 +191,11 @@ func apacheTraffic(t *testing.T, ap *apache, big int64) {
 			"User-Agent": `Mozilla/5.0 "evil" \"agent\" [x] - 200 1`,
 		})
 		get(addr, "shop.example.test", "GET", "/", map[string]string{"Referer": `"`, "User-Agent": `" "`})
+		// Parts of the big file (206), its headers only, a POST to it.
+		get(addr, "www.example.test", "GET", "/big.bin", map[string]string{"Range": "bytes=0-999"})
+		get(addr, "www.example.test", "GET", "/big.bin", map[string]string{"Range": "bytes=0-9,100-199,-5"})
+		get(addr, "www.example.test", "HEAD", "/big.bin", nil)
+		get(addr, "www.example.test", "POST", "/index.html", nil)
 	}
 	// Users with blanks, UTF-8 and quotes; a wrong password (401, and
 	// Apache logs the name that was tried); no credentials (401).
