@@ -65,10 +65,13 @@ func skipOrFail(t *testing.T, msg string) {
 }
 
 // bigSize is the size of the large responses: def, or for a quick run
-// ISPACCT_CONFORMANCE_BIG bytes.
+// ISPACCT_CONFORMANCE_BIG bytes, or 100 MB with -short.
 func bigSize(t *testing.T, def int64) int64 {
 	t.Helper()
 	s := os.Getenv("ISPACCT_CONFORMANCE_BIG")
+	if s == "" && testing.Short() {
+		return 100_000_000
+	}
 	if s == "" {
 		return def
 	}
