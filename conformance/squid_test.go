@@ -282,7 +282,7 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 		abortedGet(t, p, fmt.Sprintf("http://%s/open/size/%d", origin4, 200<<20), 3<<20)
 	}
 
-	// CONNECT, with a TLS session inside the tunnel.
+	// CONNECT tunnels, each carrying a request and its answer.
 	connectTunnel(t, proxy4, origin4, proxyAuth("Jörg Müller"))
 	connectTunnel(t, proxy6, origin4, proxyAuth("用户 名"))
 
