@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -70,15 +71,23 @@ func TestSquid(t *testing.T) {
 	for _, format := range []string{"squid", "squid-common", "squid-combined"} {
 		t.Run(format, func(t *testing.T) {
 			db := pgtest.NewIn(t, time.UTC)
+			// One LAN per address family, as if the loopback
+			// addresses were customers: bills are per LAN.
+			if _, err := db.Pool.Exec(context.Background(),
+				`INSERT INTO landefs (lan_name, sublan) VALUES ('lan4', '127.0.0.0/8'), ('lan6', '::1/128')`); err != nil {
+				t.Fatal(err)
+			}
 			res := load(t, db, format, "", logs[format])
 			t.Logf("ingest: %d lines, %d rows, %d rejects %v", res.Lines, res.Rows, res.Rejects, res.Reasons)
 			noRejects(t, db, format)
 			sameTallies(t, format+": proxy rows per client", truth[format],
 				dbTallies(t, db, `SELECT host(ip_client), count(*), coalesce(sum(size), 0) FROM proxy GROUP BY 1`))
-			// The bills are made of the aggregates: their sum must be
-			// the log's too (all clients are unassigned here).
-			sameTallies(t, format+": agg_proxy_lan", tallies{"": truth[format].sum()},
-				dbTallies(t, db, `SELECT '', coalesce(sum(requests), 0)::bigint, coalesce(sum(bytes), 0)::bigint FROM agg_proxy_lan`))
+			// The bills are made of the aggregates.
+			perLAN := tallies{"lan4": truth[format]["127.0.0.1"], "lan6": truth[format]["::1"]}
+			sameTallies(t, format+": proxy rows per LAN", perLAN,
+				dbTallies(t, db, `SELECT coalesce(lan_name, '(none)'), count(*), coalesce(sum(size), 0) FROM proxy GROUP BY 1`))
+			sameTallies(t, format+": agg_proxy_lan", perLAN,
+				dbTallies(t, db, `SELECT coalesce(lan_name, '(none)'), requests, bytes FROM agg_proxy_lan`))
 			sameTallies(t, format+": agg_proxy_site", tallies{"": truth[format].sum()},
 				dbTallies(t, db, `SELECT '', coalesce(sum(requests), 0)::bigint, coalesce(sum(bytes), 0)::bigint FROM agg_proxy_site`))
 			byUser := map[string]string{"by": "user"}
