@@ -51,6 +51,7 @@ func TestSquid(t *testing.T) {
 		"431": "NONE_NONE/431 ", "501 from Squid": "NONE_NONE/501 ", "407": "TCP_DENIED/407 ",
 		"garbage request": "error:invalid-request", "connection without a request": "error:transaction-end-before-headers",
 		"CONNECT": "TCP_TUNNEL/200 ", "IPv6 client": " ::1 ", "cache hit": "_HIT/200 ",
+		"403": "TCP_DENIED/403 ", "503": "/503 ",
 		"user with a blank": " j%c3%b6rg m%c3%bcller ",
 	})
 	truth := map[string]tallies{
@@ -259,6 +260,14 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 	if code := get(c4, "GET", fmt.Sprintf("http://%s/auth/size/1", origin4), nil, nil); code != 407 {
 		t.Errorf("no credentials: status %d, want 407", code)
 	}
+	// Denied by an ACL (403), and an origin that refuses the connection
+	// (503).
+	if code := get(c6, "GET", fmt.Sprintf("http://%s/open/blocked/x", origin4), nil, nil); code != 403 {
+		t.Errorf("blocked: status %d, want 403", code)
+	}
+	if code := get(c4, "GET", "http://127.0.0.1:1/open/refused", nil, nil); code != 503 {
+		t.Errorf("refused: status %d, want 503", code)
+	}
 
 	// Raw requests: URLs with | and quotes, a garbage request line, a
 	// connection that sends nothing, huge headers (431), an unsupported
@@ -291,9 +300,13 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 		abortedGet(t, p, fmt.Sprintf("http://%s/open/size/%d", origin4, 200<<20), 3<<20)
 	}
 
-	// CONNECT tunnels, each carrying a request and its answer.
+	// CONNECT tunnels, each carrying a request and its answer, and one
+	// to a port CONNECT may not reach (403).
 	connectTunnel(t, proxy4, origin4, proxyAuth("Jörg Müller"))
 	connectTunnel(t, proxy6, origin4, proxyAuth("用户 名"))
+	if r := rawExchange(t, proxy4, "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nProxy-Authorization: "+proxyAuth("anna")+"\r\n\r\n", 2*time.Second); !strings.Contains(r, " 403 ") {
+		t.Errorf("CONNECT to a closed port: %.40q, want 403", r)
+	}
 
 	// A response past 4 GiB, streamed and discarded.
 	start := time.Now()
