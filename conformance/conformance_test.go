@@ -197,13 +197,14 @@ func (m tallies) sum() tally {
 	return s
 }
 
-// awkTallies runs a gawk program from testdata over the files. The
+// awkTallies runs a gawk program from testdata (with escapes.awk) over
+// the files. The
 // program prints "key<TAB>requests<TAB>bytes" lines; lines it cannot read
 // it prints to stderr, which fails the test (the ground truth must cover
 // every line).
 func awkTallies(t *testing.T, program string, vars map[string]string, files ...string) tallies {
 	t.Helper()
-	args := []string{"-f", filepath.Join("testdata", program)}
+	args := []string{"-f", filepath.Join("testdata", "escapes.awk"), "-f", filepath.Join("testdata", program)}
 	for k, v := range vars {
 		args = append(args, "-v", k+"="+v)
 	}

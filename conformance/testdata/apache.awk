@@ -25,7 +25,7 @@ match($0, re, m) {
 	} else {
 		v = vhost; client = m[1]; user = m[3]; size = m[6]
 	}
-	k = by == "user" ? unescape(user) : by == "vhost" ? v " " client : client
+	k = by == "user" ? unbackslash(user) : by == "vhost" ? v " " client : client
 	n[k]++
 	b[k] += size == "-" ? 0 : size
 	next
@@ -33,26 +33,3 @@ match($0, re, m) {
 { printf "%s:%d: not an Apache %s line: %s\n", FILENAME, FNR, shape, $0 > "/dev/stderr" }
 END { for (k in n) printf "%s\t%d\t%.0f\n", k, n[k], b[k] }
 
-# unescape undoes ap_escape_logitem: \xhh, \" and \\ (run with LC_ALL=C,
-# so that %c writes a byte).
-function unescape(s,    out, i, c, h) {
-	out = ""
-	for (i = 1; i <= length(s); i++) {
-		c = substr(s, i, 1)
-		if (c == "\\") {
-			h = substr(s, i + 2, 2)
-			if (substr(s, i + 1, 1) == "x" && h ~ /^[0-9a-fA-F][0-9a-fA-F]$/) {
-				out = out sprintf("%c", strtonum("0x" h))
-				i += 3
-				continue
-			}
-			if (substr(s, i + 1, 1) ~ /["\\]/) {
-				out = out substr(s, i + 1, 1)
-				i++
-				continue
-			}
-		}
-		out = out c
-	}
-	return out
-}

@@ -7,13 +7,15 @@
 # split on blanks or quotes. What holds: the time stamp's shape, and a
 # request of three blank-free words (Squid escapes blanks in the URL)
 # followed by status and bytes.
+# User names are counted with Squid's %hh escapes undone, as the bytes
+# the client sent (Squid lower-cases them itself).
 BEGIN {
 	tl = "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\\]"
 	re = "^([^ ]+) ([^ ]+) (.*) " tl " \"[^ ]* [^ ]* [^ ]*\" ([0-9]+) ([0-9]+) "
 	re = re (combined ? "\".*\" [^ ]+$" : "[^ ]+$")
 }
 match($0, re, m) {
-	k = by == "user" ? m[3] : m[1]
+	k = by == "user" ? unpercent(m[3]) : m[1]
 	n[k]++
 	b[k] += m[5]
 	next

@@ -5,12 +5,15 @@
 # hold a blank; the user name, which can, lies between the URL ($7) and
 # the last two fields. Prints "key<TAB>requests<TAB>bytes"; a line it
 # cannot read goes to stderr.
+# User names are counted with Squid's %hh escapes undone, as the bytes
+# the client sent (Squid lower-cases them itself).
 $1 ~ /^[0-9]+\.[0-9]{3}$/ && $2 ~ /^[0-9]+$/ && $5 ~ /^[0-9]+$/ && NF >= 10 {
 	k = $3
 	if (by == "user") {
 		k = $8
 		for (i = 9; i <= NF - 2; i++)
 			k = k " " $i
+		k = unpercent(k)
 	}
 	n[k]++
 	b[k] += $5
