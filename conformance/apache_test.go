@@ -230,13 +230,13 @@ func apacheTraffic(t *testing.T, ap *apache, big int64) {
 			"GET /" + strings.Repeat("long/", 1700) + " HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
 			"GET /\xff\xfe%ff HTTP/1.1\r\nHost: www.example.test\r\nReferer: \xff\\\"\r\nUser-Agent: \xc3\x28 \"\t\"\r\nConnection: close\r\n\r\n",
 		} {
-			rawExchange(t, addr, r, 3*time.Second)
+			rawExchange(t, addr, r, 10*time.Second)
 		}
 	}
 	// A blank line and then nothing: 408 once RequestReadTimeout passes.
 	// (A connection that sends no byte at all is not logged.)
-	rawExchange(t, addr4, "\r\n", 3*time.Second)
-	rawExchange(t, addr6, "\r\n", 3*time.Second)
+	rawExchange(t, addr4, "\r\n", 10*time.Second)
+	rawExchange(t, addr6, "\r\n", 10*time.Second)
 
 	// Aborted: the client closes while the big file is coming.
 	for _, addr := range []string{addr4, addr6} {

@@ -460,7 +460,10 @@ func sparseFile(t *testing.T, path string, size int64) string {
 type onlyWriter struct{ io.Writer }
 
 // rawExchange sends text on a fresh connection and returns what comes
-// back until the server closes or limit passes. Empty text: the
+// back until the server closes or limit passes. The servers close after
+// each of the test's raw requests, so a generous limit costs nothing and
+// keeps a loaded machine from cutting an answer short (which would log
+// another line than the one wanted). Empty text: the
 // connection is closed at once, as a port scanner or health check does.
 func rawExchange(t *testing.T, addr, text string, limit time.Duration) string {
 	t.Helper()

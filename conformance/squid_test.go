@@ -291,9 +291,9 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 		fmt.Sprintf("GET http://%s/open/\xff\xfe%%ff HTTP/1.1\r\nHost: %s\r\nReferer: \xff\\\"\r\nUser-Agent: \xc3\x28 \"\t\"\r\n%sConnection: close\r\n\r\n", origin4, origin4, "Proxy-Authorization: "+proxyAuth("\xff\xfe")+"\r\n"),
 	}
 	for _, r := range raws {
-		rawExchange(t, proxy4, r, 2*time.Second)
+		rawExchange(t, proxy4, r, 10*time.Second)
 	}
-	rawExchange(t, proxy6, "GARBAGE\r\n\r\n", 5*time.Second)
+	rawExchange(t, proxy6, "GARBAGE\r\n\r\n", 10*time.Second)
 
 	// Aborted: the client closes while the body is still coming.
 	for _, p := range []string{proxy4, proxy6} {
@@ -304,7 +304,7 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 	// to a port CONNECT may not reach (403).
 	connectTunnel(t, proxy4, origin4, proxyAuth("Jörg Müller"))
 	connectTunnel(t, proxy6, origin4, proxyAuth("用户 名"))
-	if r := rawExchange(t, proxy4, "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nProxy-Authorization: "+proxyAuth("anna")+"\r\n\r\n", 2*time.Second); !strings.Contains(r, " 403 ") {
+	if r := rawExchange(t, proxy4, "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\nProxy-Authorization: "+proxyAuth("anna")+"\r\nConnection: close\r\n\r\n", 10*time.Second); !strings.Contains(r, " 403 ") {
 		t.Errorf("CONNECT to a closed port: %.40q, want 403", r)
 	}
 
