@@ -17,8 +17,12 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-// The Apache test's virtual hosts; the first is the default.
-var apacheVHosts = []string{"www.example.test", "shop.example.test"}
+// The Apache test's virtual hosts; the first is the default. The third
+// logs clients by name.
+var (
+	apacheVHosts = []string{"www.example.test", "shop.example.test"}
+	namesVHost   = "names.example.test"
+)
 
 // Web users: names with blanks, UTF-8 and quotes.
 var apacheUsers = []string{"anna", "Jörg Müller", "o'brien smith", "用户 名", `q"uote\\`}
@@ -27,9 +31,9 @@ var apacheUsers = []string{"anna", "Jörg Müller", "o'brien smith", "用户 名
 // from a sparse file: cheap), past 4 GiB as Squid's.
 const apacheBig = 4<<30 + 6789
 
-// TestApache sends traffic to a private Apache whose two virtual hosts
-// log it as vhost_combined and in per-virtual-host common and combined
-// logs, and checks ispacct's per-client, per-vhost and per-user requests
+// TestApache sends traffic to a private Apache whose three virtual hosts
+// (one logs clients by name) log it as vhost_combined and in
+// per-virtual-host common and combined logs, and checks ispacct's per-client, per-vhost and per-user requests
 // and bytes against each log.
 func TestApache(t *testing.T) {
 	need(t, "/usr/sbin/apache2")
@@ -44,7 +48,7 @@ func TestApache(t *testing.T) {
 		format, shape, file, vhost string
 	}
 	logs := []logFile{{"apache-vhost", "vhost", "vhost.log", ""}}
-	for _, v := range apacheVHosts {
+	for _, v := range append(apacheVHosts, namesVHost) {
 		logs = append(logs, logFile{"apache-common", "common", v + "-common.log", v}, logFile{"apache-combined", "combined", v + "-combined.log", v})
 	}
 	files := []string{log("error.log")}
@@ -56,6 +60,7 @@ func TestApache(t *testing.T) {
 	mustContain(t, log("vhost.log"), map[string]string{
 		"400": `" 400 `, "401": `" 401 `, "408": `"-" 408 `, "414": `" 414 `, "IPv6 client": " ::1 ",
 		"user with a blank": ` J\xc3\xb6rg M\xc3\xbcller [`, "escaped quote": `\"quoted\"`,
+		"client by name": namesVHost + ":80 localhost ",
 	})
 	// Every request is in the vhost_combined log and in its virtual
 	// host's common and combined logs.
@@ -66,7 +71,7 @@ func TestApache(t *testing.T) {
 	t.Logf("vhost.log: %d lines, %+v", len(logLines(t, log("vhost.log"))), all.sum())
 	for _, shape := range []string{"common", "combined"} {
 		perVHost := tallies{}
-		for _, v := range apacheVHosts {
+		for _, v := range append(apacheVHosts, namesVHost) {
 			for k, n := range awkTallies(t, "apache.awk", map[string]string{"shape": shape, "by": "vhost", "vhost": v}, log(v+"-"+shape+".log")) {
 				perVHost[k] = n
 			}
@@ -74,8 +79,9 @@ func TestApache(t *testing.T) {
 		sameTallies(t, "vhost_combined log vs the per-vhost "+shape+" logs", all, perVHost)
 	}
 
-	perClient := `SELECT host(ip), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
-	perVHost := `SELECT url || ' ' || host(ip), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	// A client logged by name is a row without an address.
+	perClient := `SELECT coalesce(host(ip), '(name)'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	perVHost := `SELECT url || ' ' || coalesce(host(ip), '(name)'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
 	perUser := `SELECT coalesce(htuser, '-'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
 	aggVHost := `SELECT vhost, requests, bytes FROM agg_http_vhost`
 	aggUser := `SELECT htuser, sum(requests)::bigint, sum(bytes)::bigint FROM agg_http_user GROUP BY 1`
@@ -200,6 +206,20 @@ func apacheTraffic(t *testing.T, ap *apache, big int64) {
 		get(addr, "www.example.test", "HEAD", "/big.bin", nil)
 		get(addr, "www.example.test", "POST", "/index.html", nil)
 	}
+	// Clients logged by name: IPv4 only, a connection each.
+	named := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, path := range []string{"/index.html", "/missing", "/big.bin"} {
+		req, _ := http.NewRequest("GET", "http://"+addr4+path, nil)
+		req.Host = namesVHost
+		req.Header.Set("Range", "bytes=0-99")
+		resp, err := named.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s%s: %v", namesVHost, path, err)
+		}
+		drain(resp.Body)
+		resp.Body.Close()
+	}
+
 	// Users with blanks, UTF-8 and quotes; a wrong password (401, and
 	// Apache logs the name that was tried); no credentials (401).
 	for i, u := range apacheUsers {
