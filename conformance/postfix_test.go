@@ -43,6 +43,8 @@ func TestPostfix(t *testing.T) {
 	sink := startSink(t)
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{Main: fmt.Sprintf(`
 enable_long_queue_ids = yes
+# Addresses in UTF-8 (RFC 6531).
+smtputf8_enable = yes
 # An alias that expands to a local and a remote address (orig_to=).
 virtual_alias_maps = inline:{ { %[2]s = %[3]s, fan@%[4]s } }
 # Everything not local goes to the test's sink.
@@ -134,6 +136,9 @@ func postfixTraffic(t *testing.T, pf *mailtest.Postfix) int {
 		{"carol@client.test", []string{bounceRcpt}, 3000},
 		// An alias expanding to two recipients, one of them remote.
 		{"gina@client.test", []string{aliasRcpt}, 2500},
+		// UTF-8 addresses, and a local one in other case than the
+		// server's.
+		{"jörg@client.test", []string{"müller@" + remoteDomain, "Admin@Example.Test"}, 1200},
 		// A quoted local part with a blank.
 		{"dave@client.test", []string{quotedRcpt}, 1000},
 		// Refused at RCPT by the server (451 and 554): only the good
@@ -280,7 +285,8 @@ func (s *sink) serve(c net.Conn) {
 		switch {
 		case strings.HasPrefix(verb, "EHLO"), strings.HasPrefix(verb, "HELO"):
 			say("250-sink.remote.test")
-			say("250 8BITMIME")
+			say("250-8BITMIME")
+			say("250 SMTPUTF8")
 		case strings.HasPrefix(verb, "MAIL FROM:"):
 			from, rcpts = address(line[10:]), nil
 			say("250 2.1.0 Ok")
