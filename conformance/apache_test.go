@@ -51,6 +51,9 @@ func TestApache(t *testing.T) {
 	for _, v := range append(apacheVHosts, namesVHost) {
 		logs = append(logs, logFile{"apache-common", "common", v + "-common.log", v}, logFile{"apache-combined", "combined", v + "-combined.log", v})
 	}
+	// Apache's upstream formats, %b for %O: body bytes, "-" for none.
+	logs = append(logs, logFile{"apache-common", "common", apacheVHosts[0] + "-common-b.log", apacheVHosts[0]},
+		logFile{"apache-combined", "combined", apacheVHosts[0] + "-combined-b.log", apacheVHosts[0]})
 	files := []string{log("error.log")}
 	for _, l := range logs {
 		files = append(files, log(l.file))
@@ -61,6 +64,9 @@ func TestApache(t *testing.T) {
 		"400": `" 400 `, "401": `" 401 `, "408": `"-" 408 `, "414": `" 414 `, "IPv6 client": " ::1 ",
 		"user with a blank": ` J\xc3\xb6rg M\xc3\xbcller [`, "escaped quote": `\"quoted\"`,
 		"client by name": namesVHost + ":80 localhost ",
+	})
+	mustContain(t, log(apacheVHosts[0]+"-common-b.log"), map[string]string{
+		"not modified, no body (%b is -)": `" 304 -`,
 	})
 	// Every request is in the vhost_combined log and in its virtual
 	// host's common and combined logs.
@@ -200,10 +206,11 @@ func apacheTraffic(t *testing.T, ap *apache, big int64) {
 			"User-Agent": `Mozilla/5.0 "evil" \"agent\" [x] - 200 1`,
 		})
 		get(addr, "shop.example.test", "GET", "/", map[string]string{"Referer": `"`, "User-Agent": `" "`})
-		// Parts of the big file (206), its headers only, a POST to it.
+		// Parts of the big file (206), its headers only, a POST, a 304.
 		get(addr, "www.example.test", "GET", "/big.bin", map[string]string{"Range": "bytes=0-999"})
 		get(addr, "www.example.test", "GET", "/big.bin", map[string]string{"Range": "bytes=0-9,100-199,-5"})
 		get(addr, "www.example.test", "HEAD", "/big.bin", nil)
+		get(addr, "www.example.test", "GET", "/index.html", map[string]string{"If-Modified-Since": time.Now().UTC().Format(http.TimeFormat)})
 		get(addr, "www.example.test", "POST", "/index.html", nil)
 	}
 	// Clients logged by name: IPv4 only, a connection each.
