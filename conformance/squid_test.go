@@ -276,6 +276,7 @@ func squidTraffic(t *testing.T, sq *squid, o *origin, big int64) {
 	raws := []string{
 		fmt.Sprintf("GET http://%s/open/a|b|c?x=1|2 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
 		fmt.Sprintf("GET http://%s/open/q\"uote\"d?\"x\" HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
+		fmt.Sprintf("GET http://%s/open/q?a=[1]&b=\"%%20\"&c=x|y&d=] \"-\" 200 1 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", origin4, origin4),
 		fmt.Sprintf("GET http://%s/auth/a%%20b|%%22c%%22 HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n", origin4, origin4, auth),
 		"GARBAGE\r\n\r\n",
 		"GET / HTTP/1.1 trailing junk \" |\r\n\r\n",
