@@ -104,6 +104,7 @@ func TestApache(t *testing.T) {
 			}
 			clients := awk("client")
 			sameTallies(t, c.file+": http rows per client", clients, dbTallies(t, db, perClient))
+			sameTallies(t, c.file+": http rows per second", awk("second"), dbTallies(t, db, perSecond("http", "size")))
 			users := awk("user")
 			sameTallies(t, c.file+": http rows per user", users, dbTallies(t, db, perUser))
 			byVHost := awk("vhost")
@@ -163,7 +164,8 @@ func startApache(t *testing.T, big int64) *apache {
 	if out, err := execOut("/usr/sbin/apache2", "-t", "-f", confPath); err != nil {
 		t.Fatalf("apache2 -t: %v\n%s", err, out)
 	}
-	d := startDaemon(t, "apache2", "/usr/sbin/apache2", "-f", confPath, "-DFOREGROUND")
+	// India: +0530, a half-hour offset.
+	d := startDaemon(t, "apache2", "Asia/Kolkata", "/usr/sbin/apache2", "-f", confPath, "-DFOREGROUND")
 	why := func() string { return d.out.String() + "\n" + tailFile(filepath.Join(dir, "error.log"), 30) }
 	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second, why)
 	waitListening(t, fmt.Sprintf("[::1]:%d", port), 5*time.Second, why)

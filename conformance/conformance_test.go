@@ -148,9 +148,12 @@ type daemon struct {
 	out  bytes.Buffer
 }
 
-func startDaemon(t *testing.T, name string, args ...string) *daemon {
+// startDaemon runs args in the time zone tz: a server writes its local
+// time with an offset, and an odd offset shows whether it is applied.
+func startDaemon(t *testing.T, name, tz string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{name: name, cmd: exec.Command(args[0], args[1:]...)}
+	d.cmd.Env = append(os.Environ(), "TZ="+tz)
 	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
 	d.cmd.SysProcAttr = dieWithUs()
 	if err := d.cmd.Start(); err != nil {
@@ -176,6 +179,12 @@ func (d *daemon) Stop(t *testing.T) {
 		<-done
 	}
 	d.cmd = nil
+}
+
+// perSecond is the query for tallies by second (UTC) of a table's rows:
+// the time a line gives must be the time the server logged.
+func perSecond(table, size string) string {
+	return fmt.Sprintf(`SELECT to_char(zeit AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), count(*), coalesce(sum(%s), 0) FROM %s GROUP BY 1`, size, table)
 }
 
 // tally is what a set of log lines adds up to for one key.
@@ -209,8 +218,8 @@ func awkTallies(t *testing.T, program string, vars map[string]string, files ...s
 		args = append(args, "-v", k+"="+v)
 	}
 	cmd := exec.Command("gawk", append(args, files...)...)
-	// Bytes, not characters: the logs are not all UTF-8.
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	// Bytes, not characters: the logs are not all UTF-8; mktime and strftime in UTC, as the tables are read.
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -306,6 +315,11 @@ func load(t *testing.T, db *pgtest.DB, format, vhost string, files ...string) *i
 	}
 	if len(res.FileErrors) > 0 {
 		t.Fatalf("ingest %s: %+v", format, res.FileErrors)
+	}
+	// A file held back (not read as the format it was named with) is
+	// loaded by nobody: as bad as every line rejected.
+	for _, h := range res.Held {
+		t.Errorf("ingest %s: %s held: %s (%s)", format, filepath.Base(h.Path), h.Reason, h.Fix)
 	}
 	if _, err := rollup.Run(ctx, db.Pool, time.Time{}, time.Time{},
 		rollup.Options{Loc: db.Loc, Log: quiet, LocalDomains: []string{mailDomain}}); err != nil {

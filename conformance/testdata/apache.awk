@@ -3,7 +3,7 @@
 #   combined        %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"
 #   vhost_combined  %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"
 # -v shape=common|combined|vhost picks one; -v by=client|user|vhost the
-# key ("vhost client" for by=vhost: the vhost is %v without its port, or
+# key (by=second: the time in UTC; "vhost client" for by=vhost: the vhost is %v without its port, or
 # -v vhost=NAME for a per-virtual-host log). Apache escapes " and \ in
 # the quoted fields, not in the user name, which may hold blanks: the
 # user is what lies between %l and the time stamp's shape. Apache writes
@@ -28,7 +28,7 @@ match($0, re, m) {
 	}
 	if (client !~ /^[0-9.]+$/ && client !~ /:/)
 		client = "(name)"
-	k = by == "user" ? unbackslash(user) : by == "vhost" ? v " " client : client
+	k = by == "user" ? unbackslash(user) : by == "vhost" ? v " " client : by == "second" ? clfSecond($0) : client
 	n[k]++
 	b[k] += size == "-" ? 0 : size
 	next

@@ -34,3 +34,15 @@ function unpercent(s,    out) {
 	}
 	return out s
 }
+
+# clfSecond turns the first [dd/Mon/yyyy:hh:mm:ss +hhmm] of a line into
+# "yyyy-mm-dd hh:mm:ss" in UTC (run with TZ=UTC). Squid 5 writes a
+# negative offset with minutes as -hh-mm (-03-30 for -0330).
+function clfSecond(line,    t, mon, e, off) {
+	if (!match(line, /\[([0-9]{2})\/([A-Z][a-z]{2})\/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2}) ([-+])([0-9]{2})-?([0-9]{2})\]/, t))
+		return "?"
+	mon = (index("JanFebMarAprMayJunJulAugSepOctNovDec", t[2]) + 2) / 3
+	e = mktime(t[3] " " mon " " t[1] " " t[4] " " t[5] " " t[6])
+	off = (t[8] * 3600 + t[9] * 60) * (t[7] == "-" ? -1 : 1)
+	return strftime("%Y-%m-%d %H:%M:%S", e - off, 1)
+}

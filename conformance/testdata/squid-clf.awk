@@ -1,4 +1,5 @@
-# Requests and bytes per client (or per user, with -v by=user) from
+# Requests and bytes per client (or per user with -v by=user, per second
+# in UTC with -v by=second) from
 # Squid's common logformat, or its combined one with -v combined=1:
 #   common    %>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh
 #   combined  %>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st "%{Referer}>h" "%{User-Agent}>h" %Ss:%Sh
@@ -10,12 +11,12 @@
 # User names are counted with Squid's %hh escapes undone, as the bytes
 # the client sent (Squid lower-cases them itself).
 BEGIN {
-	tl = "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\\]"
+	tl = "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{2}-?[0-9]{2}\\]"
 	re = "^([^ ]+) ([^ ]+) (.*) " tl " \"[^ ]* [^ ]* [^ ]*\" ([0-9]+) ([0-9]+) "
 	re = re (combined ? "\".*\" [^ ]+$" : "[^ ]+$")
 }
 match($0, re, m) {
-	k = by == "user" ? unpercent(m[3]) : m[1]
+	k = by == "user" ? unpercent(m[3]) : by == "second" ? clfSecond($0) : m[1]
 	n[k]++
 	b[k] += m[5]
 	next

@@ -1,4 +1,5 @@
-# Requests and bytes per client (or per user, with -v by=user) from
+# Requests and bytes per client (or per user with -v by=user, per second
+# in UTC with -v by=second) from
 # Squid's native access.log:
 #   %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt
 # The client ($3) and the bytes sent ($5) come before any field that can
@@ -9,6 +10,8 @@
 # the client sent (Squid lower-cases them itself).
 $1 ~ /^[0-9]+\.[0-9]{3}$/ && $2 ~ /^[0-9]+$/ && $5 ~ /^[0-9]+$/ && NF >= 10 {
 	k = $3
+	if (by == "second")
+		k = strftime("%Y-%m-%d %H:%M:%S", int($1), 1)
 	if (by == "user") {
 		k = $8
 		for (i = 9; i <= NF - 2; i++)
