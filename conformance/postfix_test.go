@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/smtp"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,9 +39,13 @@ const (
 // aggregates against the server's maillog_file, counted by gawk.
 func TestPostfix(t *testing.T) {
 	need(t, "/usr/sbin/postfix", "/usr/lib/postfix/sbin/master")
-	// The log has local times without a zone: write them in UTC, as the
-	// database reads them.
-	t.Setenv("TZ", "UTC")
+	// The log has local times without a zone, read in the configured
+	// one: Postfix and the database both in India (+0530).
+	loc, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TZ", loc.String())
 	sink := startSink(t)
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{Main: fmt.Sprintf(`
 enable_long_queue_ids = yes
@@ -90,12 +96,20 @@ bounce_queue_lifetime = 4s
 		}
 	}
 
-	db := pgtest.NewIn(t, time.UTC)
+	db := pgtest.NewIn(t, loc)
 	res := load(t, db, "postfix", "", maillog)
 	t.Logf("ingest: %d lines, %d rows, %d rejects, %d ignored %v", res.Lines, res.Rows, res.Rejects, res.Ignored, res.Reasons)
 	noRejects(t, db, "maillog")
 	sameTallies(t, "mta rows per recipient and status", deliveries,
 		dbTallies(t, db, `SELECT coalesce(m_to, '') || ' ' || coalesce(m_status, ''), count(*), coalesce(sum(m_size), 0) FROM mta GROUP BY 1`))
+	fi, err := os.Stat(maillog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, offset := fi.ModTime().In(loc).Zone()
+	sameTallies(t, "mta rows per second", awkTallies(t, "postfix.awk", map[string]string{
+		"by": "second", "year": strconv.Itoa(fi.ModTime().In(loc).Year()), "offset": strconv.Itoa(offset)}, maillog),
+		dbTallies(t, db, perSecond("mta", "m_size")))
 	sameTallies(t, "agg_mail_mailbox in: messages and bytes per local recipient",
 		awkTallies(t, "postfix.awk", map[string]string{"by": "in", "local": mailDomain}, maillog),
 		dbTallies(t, db, `SELECT mailbox, messages, bytes FROM agg_mail_mailbox WHERE direction = 'in'`))
