@@ -49,6 +49,8 @@ func TestPostfix(t *testing.T) {
 	sink := startSink(t)
 	pf := mailtest.StartPostfix(t, mailtest.PostfixOptions{Main: fmt.Sprintf(`
 enable_long_queue_ids = yes
+# Domains the error and retry delivery agents answer for.
+transport_maps = inline:{ { dead.test = error:5.1.2 no such domain }, { slow.test = retry:4.4.1 not now } }
 # Addresses in UTF-8 (RFC 6531).
 smtputf8_enable = yes
 # An alias that expands to a local and a remote address (orig_to=).
@@ -71,7 +73,10 @@ bounce_queue_lifetime = 4s
 	// Wait until the deferred message and the bounce notice reached the
 	// sink and the queue is empty: then the log is complete.
 	waitFor(t, 60*time.Second, "the queue to empty", func() bool {
-		return sink.accepted(deferOnce) >= 1 && sink.fromNull() >= 2 && queueEmpty(t, pf)
+		return sink.accepted(deferOnce) >= 1 && sink.fromNull() >= 3 && queueEmpty(t, pf)
+	}, func() string {
+		q, _ := exec.Command("/usr/sbin/postqueue", "-c", filepath.Join(pf.Dir, "conf"), "-p").CombinedOutput()
+		return fmt.Sprintf("sink: %d from <>, %d to %s\n%s\n%s", sink.fromNull(), sink.accepted(deferOnce), deferOnce, q, tailFile(filepath.Join(pf.Dir, "maillog"), 40))
 	})
 	pf.Stop()
 	maillog := filepath.Join(pf.Dir, "maillog")
@@ -167,15 +172,23 @@ func postfixTraffic(t *testing.T, pf *mailtest.Postfix) int {
 			n++
 		}
 	}
-	// Local submission: sendmail(1) through the pickup daemon.
+	// Local submission: sendmail(1) through the pickup daemon, which
+	// also passes what smtpd would refuse: a domain the error agent
+	// bounces, one the retry agent defers until it expires.
+	sendmail(t, pf, "root@"+mailDomain, []string{mailtest.Admin}, body("local submission", 700))
+	sendmail(t, pf, "hank@client.test", []string{"x@dead.test", "y@slow.test"}, body("error and retry", 900))
+	return n + 2
+}
+
+func sendmail(t *testing.T, pf *mailtest.Postfix, from string, to []string, msg string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/sbin/sendmail", "-C", filepath.Join(pf.Dir, "conf"), "-f", "root@"+mailDomain, mailtest.Admin)
-	cmd.Stdin = strings.NewReader(body("local submission", 700))
+	cmd := exec.CommandContext(ctx, "/usr/sbin/sendmail", append([]string{"-C", filepath.Join(pf.Dir, "conf"), "-f", from}, to...)...)
+	cmd.Stdin = strings.NewReader(msg)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sendmail: %v\n%s", err, out)
 	}
-	return n + 1
 }
 
 // submit sends one message, skipping recipients the server refuses; it
@@ -225,12 +238,12 @@ func queueEmpty(t *testing.T, pf *mailtest.Postfix) bool {
 	return strings.Contains(string(out), "Mail queue is empty")
 }
 
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool, why func() string) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", limit, what)
+			t.Fatalf("waited %s for %s\n%s", limit, what, why())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
