@@ -23,7 +23,8 @@ import (
 // mailDomain is the test Postfix's local domain: mail to it is "in".
 const mailDomain = mailtest.Domain
 
-// Recipients at the remote sink, by what the sink does with them.
+// Recipients, by what happens to their mail (the remote ones by what the
+// test's sink answers).
 const (
 	remoteDomain = "remote.test"
 	deferOnce    = "later@" + remoteDomain      // 451 at the first RCPT, accepted at the next
@@ -70,8 +71,8 @@ bounce_queue_lifetime = 4s
 `, sink.port, aliasRcpt, mailtest.Admin, remoteDomain)})
 
 	sent := postfixTraffic(t, pf)
-	// Wait until the deferred message and the bounce notice reached the
-	// sink and the queue is empty: then the log is complete.
+	// Wait until the deferred message and the three non-delivery notices
+	// reached the sink and the queue is empty: then the log is complete.
 	waitFor(t, 60*time.Second, "the queue to empty", func() bool {
 		return sink.accepted(deferOnce) >= 1 && sink.fromNull() >= 3 && queueEmpty(t, pf)
 	}, func() string {
@@ -84,7 +85,8 @@ bounce_queue_lifetime = 4s
 
 	keepLogs(t, maillog)
 	deliveries := awkTallies(t, "postfix.awk", nil, maillog)
-	for _, want := range []string{deferOnce + " deferred", deferOnce + " sent", bounceRcpt + " bounced", mailtest.Admin + " sent", quotedRcpt + " sent"} {
+	for _, want := range []string{deferOnce + " deferred", deferOnce + " sent", bounceRcpt + " bounced", mailtest.Admin + " sent",
+		quotedRcpt + " sent", neverRcpt + " expired", "x@dead.test bounced", "y@slow.test expired"} {
 		if deliveries[want].Requests == 0 {
 			t.Errorf("the log has no delivery %q; the traffic did not do what it should:\n%s", want, tailFile(maillog, 60))
 		}
