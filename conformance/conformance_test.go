@@ -2,12 +2,12 @@
 //
 // Each test runs Debian's own daemon (Squid, Apache, Postfix) as a private
 // instance on loopback ports, sends it ordinary and hostile traffic, and
-// then compares two readings of the logs the daemon wrote: per-client (and
-// per-vhost, per-user, per-recipient) requests and bytes counted with gawk
-// straight from the server's fields, and the same totals from ispacct's
-// tables after the real ingest and rollup. Billing rests on these numbers,
-// so they must be equal, and no line may be rejected that records a
-// transaction.
+// then compares two readings of the logs the daemon wrote: requests and
+// bytes per client, LAN, vhost, user, recipient and second, counted with
+// gawk straight from the server's fields, and the same totals from
+// ispacct's tables and aggregates after the real ingest and rollup.
+// Billing rests on these numbers, so they must be equal, and no line may
+// be rejected or file held back.
 //
 // testdata/install-daemons.sh installs the servers (make test-deps runs
 // it). Without them, or without root, the tests skip, except under
