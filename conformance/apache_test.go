@@ -85,9 +85,9 @@ func TestApache(t *testing.T) {
 		sameTallies(t, "vhost_combined log vs the per-vhost "+shape+" logs", all, perVHost)
 	}
 
-	// A client logged by name is a row without an address.
-	perClient := `SELECT coalesce(host(ip), '(name)'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
-	perVHost := `SELECT url || ' ' || coalesce(host(ip), '(name)'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	// A client logged by name is a row with its name and no address.
+	perClient := `SELECT coalesce(host(ip), client_host), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
+	perVHost := `SELECT url || ' ' || coalesce(host(ip), client_host), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
 	perUser := `SELECT coalesce(htuser, '-'), count(*), coalesce(sum(size), 0) FROM http GROUP BY 1`
 	aggVHost := `SELECT vhost, requests, bytes FROM agg_http_vhost`
 	aggUser := `SELECT htuser, sum(requests)::bigint, sum(bytes)::bigint FROM agg_http_user GROUP BY 1`

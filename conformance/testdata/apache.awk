@@ -9,7 +9,7 @@
 # user is what lies between %l and the time stamp's shape. Apache writes
 # bytes outside printable ASCII as \xhh; user names are reported with
 # those escapes undone, as the bytes the client sent. A client logged by
-# name (HostnameLookups) is counted as "(name)": it has no address.
+# name (HostnameLookups) is counted by its name.
 BEGIN {
 	tl = "\\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\\]"
 	q = "\"([^\"\\\\]|\\\\.)*\""
@@ -26,8 +26,6 @@ match($0, re, m) {
 	} else {
 		v = vhost; client = m[1]; user = m[3]; size = m[6]
 	}
-	if (client !~ /^[0-9.]+$/ && client !~ /:/)
-		client = "(name)"
 	k = by == "user" ? unbackslash(user) : by == "vhost" ? v " " client : by == "second" ? clfSecond($0) : client
 	n[k]++
 	b[k] += size == "-" ? 0 : size
