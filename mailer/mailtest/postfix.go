@@ -30,6 +30,10 @@ type PostfixOptions struct {
 	// SASL, the address of a Dovecot auth listener (Dovecot.AuthAddr),
 	// requires clients to log in; it implies TLS.
 	SASL string
+	// Main holds main.cf settings that replace or add to the test's
+	// own, so a test can route mail to a server of its own or change the
+	// queue's timing.
+	Main string
 }
 
 // Postfix is a private Postfix instance: its master daemon runs as a
@@ -111,6 +115,7 @@ smtpd_tls_auth_only = yes
 smtpd_client_restrictions = permit_sasl_authenticated, reject
 `, opt.SASL)
 	}
+	main = withSettings(main, opt.Main)
 	master := fmt.Sprintf("127.0.0.1:%d inet n - n - - smtpd\n", p.Port) + masterServices
 	for name, text := range map[string]string{"main.cf": main, "master.cf": master} {
 		if err := os.WriteFile(filepath.Join(p.conf, name), []byte(text), 0o644); err != nil {
@@ -124,6 +129,40 @@ smtpd_client_restrictions = permit_sasl_authenticated, reject
 	p.Start()
 	t.Cleanup(p.Stop)
 	return p
+}
+
+// withSettings returns main.cf text with extra's settings in place of
+// those of the same name. Not appended: Postfix warns of a setting given
+// twice in every process it starts, and postlogd, which logs its own
+// warnings to its own socket, deadlocks once that socket's short queue
+// is full of them.
+func withSettings(main, extra string) string {
+	name := func(line string) string {
+		k, _, ok := strings.Cut(line, "=")
+		if !ok || line == "" || line[0] == ' ' || line[0] == '\t' || line[0] == '#' {
+			return ""
+		}
+		return strings.TrimSpace(k)
+	}
+	replaced := map[string]bool{}
+	for _, l := range strings.Split(extra, "\n") {
+		if k := name(l); k != "" {
+			replaced[k] = true
+		}
+	}
+	var b strings.Builder
+	skip := false
+	for _, l := range strings.Split(strings.TrimRight(main, "\n"), "\n") {
+		if k := name(l); k != "" {
+			skip = replaced[k]
+		} else if l == "" || l[0] == '#' {
+			skip = false
+		}
+		if !skip {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String() + extra
 }
 
 // The services a delivering Postfix needs; chroot is off ("n") because
