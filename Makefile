@@ -19,9 +19,8 @@ deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 	@schema/install-deps.sh postgres
 
 test-deps: deps ## also install the real servers and readers the tests use
-	@mailer/testdata/install-mailservers.sh
+	@fixtures/install-servers.sh mail conformance
 	@fixtures/install-test-deps.sh libreoffice openpyxl systemd chromium
-	@conformance/testdata/install-daemons.sh
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct
