@@ -217,6 +217,9 @@ type clfCache struct {
 // parse reads "[21/Nov/2026:13:45:12 +0100]" at the start of b into *t
 // and returns the rest of b.
 func (c *clfCache) parse(b []byte, t *time.Time) ([]byte, bool) {
+	if len(b) >= 29 && b[0] == '[' && b[22] == '-' && b[25] == '-' && b[28] == ']' {
+		return squidNegativeOffset(b, t)
+	}
 	if len(b) < 28 || b[0] != '[' || b[27] != ']' {
 		return nil, false
 	}
@@ -232,6 +235,22 @@ func (c *clfCache) parse(b []byte, t *time.Time) ([]byte, bool) {
 	copy(c.raw[:], ts)
 	c.ok, c.t, *t = true, v, v
 	return b[28:], true
+}
+
+// squidNegativeOffset reads "[06/Dec/2026:15:29:34 -03-30]": Squid 5
+// prints the minutes of a negative offset with a sign of their own
+// (Newfoundland's -0330 comes out "-03-30"), and Squid wrote that line
+// as much as any other. Rare enough to skip the cache.
+func squidNegativeOffset(b []byte, t *time.Time) ([]byte, bool) {
+	var ts [26]byte
+	copy(ts[:24], b[1:25])
+	copy(ts[24:], b[26:28])
+	v, ok := parseCLFTime(ts[:])
+	if !ok {
+		return nil, false
+	}
+	*t = v
+	return b[29:], true
 }
 
 // sameStamp compares two time stamps in four loads each, where a call to
