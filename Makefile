@@ -68,7 +68,8 @@ lint: ## gofmt, go vet and staticcheck
 	go vet ./...
 	go run $(STATICCHECK) ./...
 
-bench: deps build ## benchmarks with ratios against floors measured in the same run (BENCHFLAGS=-parse-only: parsers only)
+bench: deps build ## benchmarks with ratios against floors and peers measured in the same run (BENCHFLAGS=-parse-only, -chains-only)
+	@fixtures/bench/install-peers.sh
 	go run -pgo=$(PGO) ./fixtures/bench -bin $(BIN) $(BENCHFLAGS)
 
 # go build optimises cmd/ispacct by $(PGO), a CPU profile of the parsers
