@@ -224,7 +224,9 @@ func squidRequest(b []byte, combined bool) (req []byte, status, size int64, next
 func squidCommonEnd(b []byte) (tail, req []byte, status, size int64, ok bool) {
 	b = trimSpace(b)
 	rest, tail, ok := cutLastField(b)
-	if !ok || resultColon(tail) < 0 {
+	// A tab is no separator here but is one to the general rule: such a
+	// line, which Squid does not write, is left to the general rule.
+	if !ok || resultColon(tail) < 0 || bytes.IndexByte(tail, '\t') >= 0 {
 		return nil, nil, 0, 0, false
 	}
 	rest, sz, ok := cutLastField(rest)

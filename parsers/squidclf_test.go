@@ -179,6 +179,8 @@ func FuzzSquidCommon(f *testing.F) {
 		"../fixtures/squid-real/common.log", "../fixtures/squid-real/combined.log",
 		"../fixtures/squid-real/common-mime.log", "../fixtures/squid-real/combined-mime.log")
 	f.Add([]byte(`127.0.0.1 - - [06/Dec/2026:17:54:23 +0000] "GET http://h/a"b HTTP/1.1" 200 10 "x HTTP/1.1" 200 5 "b" "ua" TCP_MISS:HIER_DIRECT`))
+	// A tab in the last field: the quick path once read it apart from the general rule.
+	f.Add([]byte("0.0.0.0 0 0 [01/Nov/0000:00:00:00 +0000]\"\" 0 0 A:\t0"))
 	f.Add([]byte(`127.0.0.1 - a%zz%0%e9 [06/Dec/2026:17:54:06 +0000] "GET http://h/ HTTP/1.1" 200 309 A:B [x] [y]`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, combined := range []bool{false, true} {
