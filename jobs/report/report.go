@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -125,6 +126,31 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	if len(stale) > 0 {
 		opt.Log.Warn("aggregates not up to date: run 'ispacct rollup' first; the workbook's summaries leave out rows ingested since", "period", p.Name(), "days", strings.Join(stale, ", "))
 	}
+	tmp, remove, err := spoolDir(opt)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	defer remove()
+	// The workbook is built beside the .asc files, on a connection of its
+	// own, into a file of the spool: both cores work, and the archive's
+	// bytes are those of a build one after the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	book := make(chan error, 1)
+	bookPath := filepath.Join(tmp, WorkbookName(p))
+	go func() { book <- buildWorkbook(ctx, pool, p, opt, tmp, bookPath) }()
+	waitBook := func() error {
+		if book == nil {
+			return nil
+		}
+		err := <-book
+		book = nil
+		return err
+	}
+	defer func() {
+		cancel()
+		waitBook()
+	}()
 	// COPY (query) takes no parameters: the bounds are written into the
 	// query, as timestamps we format ourselves, never text from a log.
 	lo, hi := literal(p.Start), literal(p.End)
@@ -148,12 +174,20 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 			}
 			res.Rows[f.name] = tag.RowsAffected()
 		}
+		if err := waitBook(); err != nil {
+			return fmt.Errorf("%s: %w", WorkbookName(p), err)
+		}
 		// The workbook is a zip already: stored, not compressed again.
 		xw, err := z.CreateStored(WorkbookName(p))
 		if err != nil {
 			return err
 		}
-		if err := writeWorkbook(ctx, conn, p, opt, xw); err != nil {
+		f, err := os.Open(bookPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := io.Copy(xw, f); err != nil {
 			return fmt.Errorf("%s: %w", WorkbookName(p), err)
 		}
 		return z.Close()
@@ -167,3 +201,22 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 }
 
 func literal(t time.Time) string { return "'" + t.Format(time.RFC3339) + "'::timestamptz" }
+
+// buildWorkbook writes the period's workbook to the file path, reading on a
+// connection of its own.
+func buildWorkbook(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options, tmp, path string) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = writeWorkbook(ctx, conn, p, opt, tmp, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

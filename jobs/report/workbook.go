@@ -26,21 +26,21 @@ const Unassigned = "unassigned"
 
 // writeWorkbook builds the period's workbook from the aggregates (and the
 // raw rows, when asked) and writes it to w.
-func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, w io.Writer) error {
+// spoolDir makes the build's own temporary folder, removed however the
+// build ends (an error, a cancelled context); what a killed run left
+// there is removed here by the next one.
+func spoolDir(opt Options) (string, func(), error) {
 	tmp := opt.TmpDir
 	if tmp == "" {
-		// A folder of ispacct's own: the sweep below must not look at
-		// other programs' files.
+		// A folder of ispacct's own: the sweep must not look at other
+		// programs' files.
 		tmp = filepath.Join(os.TempDir(), fmt.Sprintf("ispacct-spool-%d", os.Getuid()))
 	}
-	// The spool lives in a folder of this run's own, removed however the
-	// build ends (an error, a cancelled context); what a killed run left
-	// there is removed here by the next one.
-	tmp, remove, err := atomicfile.RunDir(tmp, opt.Perm)
-	if err != nil {
-		return err
-	}
-	defer remove()
+	return atomicfile.RunDir(tmp, opt.Perm)
+}
+
+// writeWorkbook writes the period's workbook to w, spooling in tmp.
+func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, tmp string, w io.Writer) error {
 	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, tmp)
 	if err != nil {
 		return err
