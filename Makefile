@@ -19,8 +19,7 @@ deps: ## install what ispacct needs to run (PostgreSQL's server) when missing
 	@schema/install-deps.sh postgres
 
 test-deps: deps ## also install the real servers and readers the tests use
-	@fixtures/install-servers.sh mail conformance
-	@fixtures/install-test-deps.sh libreoffice openpyxl systemd chromium
+	@fixtures/install-test-deps.sh mail conformance libreoffice openpyxl systemd chromium
 
 build: ## build bin/ispacct
 	go build -o $(BIN) ./cmd/ispacct
@@ -69,7 +68,7 @@ lint: ## gofmt, go vet and staticcheck
 	go run $(STATICCHECK) ./...
 
 bench: deps build ## benchmarks with ratios against floors and peers measured in the same run (BENCHFLAGS=-parse-only, -chains-only)
-	@fixtures/bench/install-peers.sh
+	@fixtures/install-test-deps.sh peers
 	go run -pgo=$(PGO) ./fixtures/bench -bin $(BIN) $(BENCHFLAGS)
 
 # go build optimises cmd/ispacct by $(PGO), a CPU profile of the parsers

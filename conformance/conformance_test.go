@@ -9,7 +9,7 @@
 // Billing rests on these numbers, so they must be equal, and no line may
 // be rejected or file held back.
 //
-// fixtures/install-servers.sh conformance installs the servers (make test-deps runs
+// fixtures/install-test-deps.sh conformance installs the servers (make test-deps runs
 // it). Without them, or without root, the tests skip, except under
 // CI=true, where they fail.
 package conformance
@@ -51,7 +51,7 @@ func need(t *testing.T, programs ...string) {
 		if _, err := os.Stat(p); err == nil {
 			continue
 		}
-		skipOrFail(t, fmt.Sprintf("needs %s (fixtures/install-servers.sh conformance installs it)", p))
+		skipOrFail(t, fmt.Sprintf("needs %s (fixtures/install-test-deps.sh conformance installs it)", p))
 	}
 	if os.Geteuid() != 0 {
 		skipOrFail(t, "needs root: the servers switch to their own users")

@@ -210,7 +210,8 @@ func buildWorkbook(ctx context.Context, pool *pgxpool.Pool, p Period, opt Option
 		return err
 	}
 	defer conn.Release()
-	f, err := os.Create(path)
+	// Client data: the owner's, as the archive it goes into.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@
 // ports, stopped when the test ends. It also speaks POP3 and takes MIME
 // apart with the standard library, to check what a mail client would get.
 //
-// fixtures/install-servers.sh mail installs the servers (make test-deps
+// fixtures/install-test-deps.sh mail installs the servers (make test-deps
 // runs it). Without them a test skips, except under CI=true, where it
 // fails: CI must never pass by skipping.
 package mailtest
@@ -39,7 +39,7 @@ func Need(t testing.TB, programs ...string) {
 		if _, err := os.Stat(p); err == nil {
 			continue
 		}
-		msg := fmt.Sprintf("needs %s (fixtures/install-servers.sh mail installs it)", p)
+		msg := fmt.Sprintf("needs %s (fixtures/install-test-deps.sh mail installs it)", p)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
