@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,13 +136,7 @@ func startApache(t *testing.T, big int64) *apache {
 	t.Helper()
 	dir := serverDir(t, "ispacct-apache-")
 	port := freePort(t)
-	conf, err := os.ReadFile("testdata/apache.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(string(conf))
-	confPath := filepath.Join(dir, "apache.conf")
-	writeFile(t, confPath, text)
+	confPath := serverConf(t, "apache.conf", dir, port)
 
 	htdocs := filepath.Join(dir, "htdocs")
 	if err := os.MkdirAll(filepath.Join(htdocs, "private"), 0o755); err != nil {

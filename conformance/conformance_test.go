@@ -106,6 +106,20 @@ func serverDir(t *testing.T, prefix string) string {
 
 // freePort returns a loopback TCP port nobody listens on right now, on
 // both 127.0.0.1 and ::1.
+// serverConf writes testdata/name into dir with @DIR@, @PORT@ and the
+// further placeholder/value pairs filled in, and returns its path.
+func serverConf(t *testing.T, name, dir string, port int, more ...string) string {
+	t.Helper()
+	conf, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := append([]string{"@DIR@", dir, "@PORT@", strconv.Itoa(port)}, more...)
+	path := filepath.Join(dir, name)
+	writeFile(t, path, strings.NewReplacer(pairs...).Replace(string(conf)))
+	return path
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	for range 20 {

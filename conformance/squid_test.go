@@ -115,13 +115,7 @@ func startSquid(t *testing.T, originPort int) *squid {
 	t.Helper()
 	dir := serverDir(t, "ispacct-squid-")
 	port := freePort(t)
-	conf, err := os.ReadFile("testdata/squid.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port), "@ORIGIN_PORT@", strconv.Itoa(originPort)).Replace(string(conf))
-	confPath := filepath.Join(dir, "squid.conf")
-	writeFile(t, confPath, text)
+	confPath := serverConf(t, "squid.conf", dir, port, "@ORIGIN_PORT@", strconv.Itoa(originPort))
 	if out, err := execOut("/usr/sbin/squid", "-k", "parse", "-f", confPath); err != nil {
 		t.Fatalf("squid -k parse: %v\n%s", err, out)
 	}
