@@ -490,8 +490,14 @@ func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects, b.checkOffset, b.checkSum); err != nil {
+		tag, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects, b.checkOffset, b.checkSum)
+		if err != nil {
 			return fmt.Errorf("advance ledger: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			// A reload removed the file's entry meanwhile: rows without
+			// it would be loaded twice. The batch rolls back.
+			return fmt.Errorf("advance ledger: the file's ledger entry %d is gone (reloaded meanwhile?)", fileID)
 		}
 		if in.opt.Tally != nil {
 			t := Tally{Source: in.src.Name, Lines: b.lines, Rows: b.nrows, Rejects: b.nrejects}

@@ -145,10 +145,10 @@ func Reload(ctx context.Context, pool *pgxpool.Pool, src Source, opt Options) (*
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("reload %s: %w", src.Name, err)
 	}
+	in.finish(start) // LeftOut reads what finish counts (a mail log's own lines)
 	if left := LeftOut(src, in.res, 1); len(left) > 0 {
 		return nil, fmt.Errorf("reload %s: nothing changed: %s", src.Name, strings.Join(left, "; "))
 	}
-	in.finish(start)
 	days := map[string]bool{}
 	for _, d := range in.res.Days {
 		days[d] = true

@@ -290,3 +290,24 @@ func TestReloadKeepsOldRows(t *testing.T) {
 		t.Fatalf("%v %+v", err, r)
 	}
 }
+
+// TestReloadMail: a mail log reloads like any other; the check that its
+// lines are the MTA's reads the counts of the reload itself.
+func TestReloadMail(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	path := copyFixture(t, "../../fixtures/postfix/mail-rfc3339.log")
+	src := ingest.Source{Name: "mail", Format: "postfix", Files: []string{path}}
+	opt := ingest.Options{Loc: db.Loc, Log: pgtest.Log()}
+	first, err := ingest.Run(ctx, db.Pool, src, opt)
+	if err != nil || first.Rows == 0 {
+		t.Fatalf("%v %+v", err, first)
+	}
+	r, err := ingest.Reload(ctx, db.Pool, src, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RowsBefore != first.Rows || r.RowsAfter != first.Rows || pgtest.Count(t, db.Pool, `SELECT count(*) FROM mta`) != first.Rows {
+		t.Fatalf("reload of a mail log: %+v, first load %d rows", r, first.Rows)
+	}
+}
