@@ -105,7 +105,7 @@ type archivesPage struct {
 }
 
 func (s *Server) archives(w http.ResponseWriter, r *http.Request, sess *session) {
-	dir := s.cfg.Report.OutDir
+	dir := s.cfg().Report.OutDir
 	list, err := s.listArchives(dir, true)
 	if err != nil {
 		s.failed(w, r, sess, "archives", "Archives", err)
@@ -127,7 +127,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 		http.Error(w, "Not an archive name: want acct-YYYY-MM-DD.zip or acct-YYYY-MM.zip (optionally .age).", http.StatusBadRequest)
 		return
 	}
-	path := filepath.Join(s.cfg.Report.OutDir, name)
+	path := filepath.Join(s.cfg().Report.OutDir, name)
 	// O_NOFOLLOW: a link named like an archive leads nowhere else.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {

@@ -107,7 +107,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.PostFormValue("user")
-	ok, err := CheckUser(s.cfg.Web.PasswordFile, user, r.PostFormValue("password"))
+	ok, err := CheckUser(s.cfg().Web.PasswordFile, user, r.PostFormValue("password"))
 	var nopw *NoPasswordError
 	switch {
 	case errors.As(err, &nopw):
@@ -126,7 +126,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.limit.succeeded(addr)
 	key, _ := s.sessions.start(user, now)
-	http.SetCookie(w, s.cookie(sessionCookie, key, time.Duration(s.cfg.Web.SessionHours)*time.Hour))
+	http.SetCookie(w, s.cookie(sessionCookie, key, time.Duration(s.cfg().Web.SessionHours)*time.Hour))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	s.log.Info("web: logged in", "user", user, "client", addr)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)

@@ -102,13 +102,13 @@ func (s *Server) funcs() template.FuncMap {
 			if t.IsZero() {
 				return "–"
 			}
-			return t.In(s.cfg.Loc).Format("2006-01-02 15:04:05")
+			return t.In(s.cfg().Loc).Format("2006-01-02 15:04:05")
 		},
 		"whenp": func(t *time.Time) string {
 			if t == nil {
 				return "–"
 			}
-			return t.In(s.cfg.Loc).Format("2006-01-02 15:04:05")
+			return t.In(s.cfg().Loc).Format("2006-01-02 15:04:05")
 		},
 		// date is a date column (pgx gives midnight UTC).
 		"date": func(t time.Time) string { return t.Format("2006-01-02") },

@@ -18,7 +18,7 @@ func (s *Server) lans(w http.ResponseWriter, r *http.Request, sess *session) {
 	s.view(w, r, sess, http.StatusOK, "lans", "LANs", struct {
 		Defs       []landefs.Def
 		VLANConfig string
-	}{defs, s.cfg.Netsetup.VLANConfig}, "")
+	}{defs, s.cfg().Netsetup.VLANConfig}, "")
 }
 
 // Per file, the rejects page shows the first few lines, each cut short:

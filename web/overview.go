@@ -52,8 +52,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 		}
 		return err != nil
 	}
-	p.Delivers = s.cfg.Mail.Delivers()
-	p.Jobs, err = jobrun.Overview(ctx, s.pool, s.cfg, now, 5)
+	p.Delivers = s.cfg().Mail.Delivers()
+	p.Jobs, err = jobrun.Overview(ctx, s.pool, s.cfg(), now, 5)
 	if !fail(err) {
 		p.Resends, err = jobrun.Runs(ctx, s.pool, jobrun.JobResend, 5)
 	}
@@ -88,7 +88,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 }
 
 func (s *Server) disk() (diskState, error) {
-	d := diskState{Dir: s.cfg.Report.OutDir}
+	d := diskState{Dir: s.cfg().Report.OutDir}
 	list, err := s.listArchives(d.Dir, false)
 	if err != nil {
 		return d, err

@@ -40,7 +40,7 @@ func (s *Server) parse() error {
 // render writes a page whole, or an error if it cannot be rendered (a
 // half-written page would hide that).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	p.Zone = s.cfg.Loc.String()
+	p.Zone = s.cfg().Loc.String()
 	p.Now = s.now()
 	if p.Nav == "" {
 		p.Nav = name

@@ -47,9 +47,9 @@ type resendPage struct {
 }
 
 func (s *Server) newResendForm() resendForm {
-	m := s.cfg.Mail
+	m := s.cfg().Mail
 	f := resendForm{Period: "day", Maildir: m.MaildirEnabled(), SMTP: m.SMTPEnabled(), MaildirPath: m.Maildir, SMTPTo: m.To}
-	y := s.now().In(s.cfg.Loc).AddDate(0, 0, -1).Format(time.DateOnly)
+	y := s.now().In(s.cfg().Loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	f.From, f.To = y, y
 	if f.Maildir {
 		f.Channels = append(f.Channels, deliver.ChannelMaildir)
@@ -63,12 +63,12 @@ func (s *Server) newResendForm() resendForm {
 // periods checks the form: real dates in order, a kind of period, at
 // least one configured channel, not too many periods, none in the future.
 func (s *Server) resendPeriods(form url.Values, f *resendForm) ([]report.Period, error) {
-	loc := s.cfg.Loc
+	loc := s.cfg().Loc
 	f.From, f.To, f.Period, f.Channels = form.Get("from"), form.Get("to"), form.Get("period"), form["channel"]
 	if f.To == "" {
 		f.To = f.From
 	}
-	if !s.cfg.Mail.Delivers() {
+	if !s.cfg().Mail.Delivers() {
 		return nil, &deliver.NotConfiguredError{}
 	}
 	if f.From == "" {
@@ -120,11 +120,11 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	by := "web:" + sess.user
 	s.log.Info("web: re-request", "user", sess.user, "periods", jobrun.ResendPeriod(ps), "channels", f.Channels, "client", client(r))
-	opt := deliver.FromConfig(s.cfg, s.log)
+	opt := deliver.FromConfig(s.cfg(), s.log)
 	opt.Channels = slices.Clone(f.Channels)
 	// The work goes on if the browser gives up waiting on a slow line.
 	ctx := context.WithoutCancel(r.Context())
-	res, err := jobrun.Resend(ctx, jobrun.Deps{Pool: s.pool, Cfg: s.cfg, Log: s.log, Now: s.now, By: by}, ps, opt)
+	res, err := jobrun.Resend(ctx, jobrun.Deps{Pool: s.pool, Cfg: s.cfg(), Log: s.log, Now: s.now, By: by}, ps, opt)
 	var held *lock.HeldError
 	if errors.As(err, &held) {
 		s.view(w, r, sess, http.StatusConflict, "resend", "Re-request archives", resendPage{Form: f},
@@ -149,7 +149,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, sess *session) {
 
 func (s *Server) resendForm(w http.ResponseWriter, r *http.Request, sess *session) {
 	msg := ""
-	if !s.cfg.Mail.Delivers() {
+	if !s.cfg().Mail.Delivers() {
 		msg = (&deliver.NotConfiguredError{}).Error()
 	}
 	if key := r.URL.Query().Get("outcome"); key != "" {

@@ -36,7 +36,12 @@ var files embed.FS
 // Options are what the page needs.
 type Options struct {
 	Config *config.Config
-	Pool   *pgxpool.Pool
+	// Current, when set, is the configuration in force now (the daemon's
+	// after a SIGHUP), so that the page builds and sends archives as the
+	// chains do; Config then only gives what the listener was started
+	// with (address, TLS, sessions).
+	Current func() *config.Config
+	Pool    *pgxpool.Pool
 	Log    *slog.Logger
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
@@ -44,7 +49,7 @@ type Options struct {
 
 // Server serves the page; it is an http.Handler.
 type Server struct {
-	cfg      *config.Config
+	cfg      func() *config.Config
 	pool     *pgxpool.Pool
 	log      *slog.Logger
 	now      func() time.Time
@@ -63,7 +68,11 @@ func New(opt Options) (*Server, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: opt.Config, pool: opt.Pool, log: opt.Log, now: opt.Now,
+	current := opt.Current
+	if current == nil {
+		current = func() *config.Config { return opt.Config }
+	}
+	s := &Server{cfg: current, pool: opt.Pool, log: opt.Log, now: opt.Now,
 		sessions: newSessions(time.Duration(opt.Config.Web.SessionHours) * time.Hour),
 		limit:    newLimiter(), sums: &sumCache{}, mux: http.NewServeMux()}
 	if err := s.parse(); err != nil {
@@ -94,7 +103,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	if s.cfg.Web.TLS() {
+	if s.cfg().Web.TLS() {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	s.mux.ServeHTTP(w, r)

@@ -105,7 +105,7 @@ func (ss *sessions) end(key string) {
 // by another site's request, only over TLS when the page has it.
 func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: s.cfg.Web.TLS(), MaxAge: int(maxAge.Seconds())}
+		Secure: s.cfg().Web.TLS(), MaxAge: int(maxAge.Seconds())}
 	if maxAge < 0 {
 		c.MaxAge = -1
 	}

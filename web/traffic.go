@@ -39,7 +39,7 @@ type trafficPage struct {
 // trafficPeriod reads ?day=YYYY-MM-DD or ?month=YYYY-MM; neither is
 // yesterday.
 func (s *Server) trafficPeriod(q url.Values) (report.Period, error) {
-	loc := s.cfg.Loc
+	loc := s.cfg().Loc
 	switch {
 	case q.Get("month") != "":
 		t, err := time.ParseInLocation("2006-01", q.Get("month"), loc)
@@ -70,10 +70,10 @@ func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) 
 	}
 	v := trafficPage{Kind: p.Kind, Name: p.Name(), T: tr, ListLimit: listLimit,
 		Day: p.Start.Format(time.DateOnly), Month: p.Start.Format("2006-01")}
-	prev, next := report.Day(p.Start.AddDate(0, 0, -1), s.cfg.Loc), report.Day(p.End, s.cfg.Loc)
+	prev, next := report.Day(p.Start.AddDate(0, 0, -1), s.cfg().Loc), report.Day(p.End, s.cfg().Loc)
 	key := "day"
 	if p.Kind == "month" {
-		prev, next, key = report.Month(p.Start.AddDate(0, -1, 0), s.cfg.Loc), report.Month(p.End, s.cfg.Loc), "month"
+		prev, next, key = report.Month(p.Start.AddDate(0, -1, 0), s.cfg().Loc), report.Month(p.End, s.cfg().Loc), "month"
 	}
 	v.Prev, v.Next = key+"="+prev.Name(), key+"="+next.Name()
 
@@ -105,7 +105,7 @@ func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 	}
 	v.MailBars = barChart("MiB per mailbox", bars)
-	if list, err := s.listArchives(s.cfg.Report.OutDir, false); err == nil {
+	if list, err := s.listArchives(s.cfg().Report.OutDir, false); err == nil {
 		for _, a := range list {
 			if a.Name == report.FileName(p) {
 				v.Archive = a.Name

@@ -61,7 +61,7 @@ func runDaemon(ctx context.Context, a *app, args []string) error {
 			a.log.Error("web page not started: no database", "error", err)
 		} else {
 			go func() {
-				if err := web.Serve(ctx, addr, web.Options{Config: a.cfg, Pool: pool, Log: a.log}); err != nil {
+				if err := web.Serve(ctx, addr, web.Options{Config: a.cfg, Current: d.Config, Pool: pool, Log: a.log}); err != nil {
 					a.log.Error("web page stopped", "error", err)
 				}
 			}()

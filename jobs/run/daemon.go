@@ -161,6 +161,10 @@ func (d *Daemon) schedule(ctx context.Context, s gocron.Scheduler, cfg *config.C
 // outboxEvery is how often the outbox is tried between ticks: as often as
 // its shortest wait allows (1 to 15 minutes), so that a mail server that
 // was down for a minute does not hold the archive back to the next night.
+// Config is the configuration in force: the one read at start, or at the
+// last SIGHUP.
+func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
 func outboxEvery(cfg *config.Config) time.Duration {
 	return min(max(cfg.Mail.RetryMin, time.Minute), 15*time.Minute)
 }
