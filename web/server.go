@@ -42,7 +42,7 @@ type Options struct {
 	// with (address, TLS, sessions).
 	Current func() *config.Config
 	Pool    *pgxpool.Pool
-	Log    *slog.Logger
+	Log     *slog.Logger
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 }
