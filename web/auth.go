@@ -120,7 +120,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	case !ok:
 		s.limit.failed(addr, now)
-		s.log.Warn("web: login failed", "user", user, "client", addr)
+		// What was typed as the name may be a password typed in the wrong
+		// field: only a name the password file knows goes into the log.
+		logged := "(unknown)"
+		if hashes, err := readPasswords(s.cfg().Web.PasswordFile); err == nil && hashes[user] != nil {
+			logged = user
+		}
+		s.log.Warn("web: login failed", "user", logged, "client", addr)
 		s.showLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}

@@ -142,8 +142,16 @@ func TestLoginRefused(t *testing.T) {
 	if a.status != http.StatusTooManyRequests || !strings.Contains(a.body, "Too many failed logins") || a.header.Get("Retry-After") == "" {
 		t.Fatalf("sixth attempt: %d %s", a.status, a.body)
 	}
-	if !strings.Contains(s.logs.String(), "login failed") {
-		t.Errorf("failed logins are not logged")
+	if !strings.Contains(s.logs.String(), "login failed") || !strings.Contains(s.logs.String(), "user="+testUser) {
+		t.Errorf("failed logins are not logged with the user:\n%s", s.logs.String())
+	}
+	// A password typed into the name field stays out of the log.
+	s2 := newSite(t)
+	c2 := s2.client(t)
+	c2.get("/login")
+	if a := c2.post("/login", url.Values{"csrf": {c2.csrf}, "user": {"KvS3cretPW"}, "password": {"x"}, "next": {"/"}}); a.status != http.StatusUnauthorized ||
+		strings.Contains(s2.logs.String(), "KvS3cretPW") || !strings.Contains(s2.logs.String(), "login failed") {
+		t.Errorf("a name the password file does not know: %d, logged:\n%s", a.status, s2.logs.String())
 	}
 }
 
