@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,12 +24,6 @@ func Open(ctx context.Context, connString string, loc *time.Location, log *slog.
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = loc.String()
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ispacct"
-	// Each held lock keeps a connection, and an archive reads on two at
-	// once: pgxpool's default of four is too tight for a chain under the
-	// run lock. pool_max_conns in the connection string still decides.
-	if !strings.Contains(connString, "pool_max_conns") {
-		cfg.MaxConns = 8
-	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ispacct/ispacct/archive"
 	"github.com/ispacct/ispacct/atomicfile"
@@ -133,24 +134,23 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	defer remove()
 	// The workbook is built beside the .asc files, on a connection of its
 	// own, into a file of the spool: both cores work, and the archive's
-	// bytes are those of a build one after the other.
+	// bytes are those of a build one after the other. A failure of either
+	// stops the other. Without a connection to spare (a small pool, all
+	// held by locks) it is built after them, on the same connection.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	book := make(chan error, 1)
-	bookPath := filepath.Join(tmp, WorkbookName(p))
-	go func() { book <- buildWorkbook(ctx, pool, p, opt, tmp, bookPath) }()
-	waitBook := func() error {
-		if book == nil {
-			return nil
-		}
-		err := <-book
-		book = nil
-		return err
-	}
+	g, ctx := errgroup.WithContext(ctx)
 	defer func() {
 		cancel()
-		waitBook()
+		g.Wait()
 	}()
+	bookPath := filepath.Join(tmp, WorkbookName(p))
+	bookConn := spareConn(ctx, pool)
+	if bookConn != nil {
+		g.Go(func() error {
+			defer bookConn.Release()
+			return buildWorkbook(ctx, bookConn, p, opt, tmp, bookPath)
+		})
+	}
 	// COPY (query) takes no parameters: the bounds are written into the
 	// query, as timestamps we format ourselves, never text from a log.
 	lo, hi := literal(p.Start), literal(p.End)
@@ -174,7 +174,10 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 			}
 			res.Rows[f.name] = tag.RowsAffected()
 		}
-		if err := waitBook(); err != nil {
+		if bookConn == nil {
+			g.Go(func() error { return buildWorkbook(ctx, conn, p, opt, tmp, bookPath) })
+		}
+		if err := g.Wait(); err != nil {
 			return fmt.Errorf("%s: %w", WorkbookName(p), err)
 		}
 		// The workbook is a zip already: stored, not compressed again.
@@ -202,14 +205,20 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 
 func literal(t time.Time) string { return "'" + t.Format(time.RFC3339) + "'::timestamptz" }
 
-// buildWorkbook writes the period's workbook to the file path, reading on a
-// connection of its own.
-func buildWorkbook(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options, tmp, path string) error {
+// spareConn is a second connection for the workbook, or nil when the pool
+// has none to give within a second.
+func spareConn(ctx context.Context, pool *pgxpool.Pool) *pgxpool.Conn {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return nil
 	}
-	defer conn.Release()
+	return conn
+}
+
+// buildWorkbook writes the period's workbook to the file path.
+func buildWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, tmp, path string) error {
 	// Client data: the owner's, as the archive it goes into.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/ispacct/ispacct/jobs/landefs"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/parsers"
+	"github.com/ispacct/ispacct/schema"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -232,5 +233,30 @@ func TestPeriods(t *testing.T) {
 	}
 	if _, err := report.ParseDate("2026-13-01", loc); err == nil || !strings.Contains(err.Error(), "2026-13-01") {
 		t.Fatalf("bad month: %v", err)
+	}
+}
+
+// TestBuildOnOneConnection: with no connection to spare for the workbook
+// (a pool of one, held by the build), the archive is built one part after
+// the other, to the same bytes, instead of waiting for ever.
+func TestBuildOnOneConnection(t *testing.T) {
+	db := setup(t, "../../fixtures/squid/access.log")
+	one, err := schema.Open(context.Background(), db.ConnString+" pool_max_conns=1", db.Loc, pgtest.Log())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	d, _ := report.ParseDate("2026-11-21", db.Loc)
+	res, err := report.Build(context.Background(), one, report.Day(d, db.Loc), report.Options{Loc: db.Loc, OutDir: t.TempDir(), RawSheets: true, Log: pgtest.Log()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withRaw := report.Options{Loc: db.Loc, OutDir: t.TempDir(), RawSheets: true, Log: pgtest.Log()}
+	both, err := report.Build(context.Background(), db.Pool, report.Day(d, db.Loc), withRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SHA256 != both.SHA256 {
+		t.Fatalf("one connection: sha256 %s, two: %s", res.SHA256, both.SHA256)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -30,13 +29,16 @@ const Unassigned = "unassigned"
 // build ends (an error, a cancelled context); what a killed run left
 // there is removed here by the next one.
 func spoolDir(opt Options) (string, func(), error) {
-	tmp := opt.TmpDir
-	if tmp == "" {
-		// A folder of ispacct's own: the sweep must not look at other
-		// programs' files.
-		tmp = filepath.Join(os.TempDir(), fmt.Sprintf("ispacct-spool-%d", os.Getuid()))
+	if opt.TmpDir == "" {
+		// No folder of ispacct's own: a fresh one of the system's, not a
+		// name another user could make first.
+		dir, err := os.MkdirTemp("", "ispacct-spool-*")
+		if err != nil {
+			return "", nil, fmt.Errorf("temporary folder: %w", err)
+		}
+		return dir, func() { os.RemoveAll(dir) }, nil
 	}
-	return atomicfile.RunDir(tmp, opt.Perm)
+	return atomicfile.RunDir(opt.TmpDir, opt.Perm)
 }
 
 // writeWorkbook writes the period's workbook to w, spooling in tmp.
