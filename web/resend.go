@@ -104,8 +104,8 @@ func (s *Server) resendPeriods(form url.Values, f *resendForm) ([]report.Period,
 	if len(ps) > maxResend {
 		return nil, fmt.Errorf("%d periods: at most %d at once; re-request a shorter range, or use 'ispacct resend' on the box", len(ps), maxResend)
 	}
-	if today := report.Day(s.now(), loc); ps[len(ps)-1].Start.After(today.Start) {
-		return nil, fmt.Errorf("%s has not begun yet", ps[len(ps)-1].Name())
+	if p, ok := report.NotBegun(ps, s.now()); ok {
+		return nil, fmt.Errorf("%s has not begun yet", p.Name())
 	}
 	return ps, nil
 }

@@ -52,8 +52,8 @@ func runReport(ctx context.Context, a *app, opts reportOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	if now := time.Now(); periods[0].Start.After(now) {
-		return usagef("%s has not begun yet (it is %s now): there is nothing to report", periods[0].Name(), a.when(now))
+	if p, ok := report.NotBegun(periods, time.Now()); ok {
+		return usagef("%s has not begun yet: there is nothing to report", p.Name())
 	}
 	if opts.out != "" {
 		// A typo must not grow a tree of folders somewhere: the folder

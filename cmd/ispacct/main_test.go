@@ -353,6 +353,12 @@ func TestReportRefusals(t *testing.T) {
 		!strings.Contains(stderr, "2099-01-01 has not begun yet") {
 		t.Fatalf("future period: exit %d, %s", code, stderr)
 	}
+	// A range that reaches into the future is refused whole, as the web
+	// page refuses it, not written as empty archives.
+	if code, _, stderr := ispacct(t, append([]string{"report", "--period", "month", "--from", "2026-11-01", "--to", "2099-01-01"}, base...)...); code != exitUsage ||
+		!strings.Contains(stderr, "has not begun yet") {
+		t.Fatalf("range into the future: exit %d, %s", code, stderr)
+	}
 	missing := filepath.Join(dir, "no", "such", "out")
 	if code, _, stderr := ispacct(t, append([]string{"report", "--from", "2026-11-01", "--out", missing}, base...)...); code != exitUsage ||
 		!strings.Contains(stderr, "parent folder does not exist") {

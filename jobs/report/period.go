@@ -63,3 +63,15 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// NotBegun returns the first of ps that has not begun at now: a range
+// reaching into the future is refused whole, by every road (command, web
+// page), rather than written as empty archives.
+func NotBegun(ps []Period, now time.Time) (Period, bool) {
+	for _, p := range ps {
+		if p.Start.After(now) {
+			return p, true
+		}
+	}
+	return Period{}, false
+}
