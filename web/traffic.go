@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/report"
@@ -105,12 +107,8 @@ func (s *Server) traffic(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 	}
 	v.MailBars = barChart("MiB per mailbox", bars)
-	if list, err := s.listArchives(s.cfg().Report.OutDir, false); err == nil {
-		for _, a := range list {
-			if a.Name == report.FileName(p) {
-				v.Archive = a.Name
-			}
-		}
+	if _, err := os.Stat(filepath.Join(s.cfg().Report.OutDir, report.FileName(p))); err == nil {
+		v.Archive = report.FileName(p)
 	}
 	s.view(w, r, sess, http.StatusOK, "traffic", "Traffic "+p.Name(), v, "")
 }

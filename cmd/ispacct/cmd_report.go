@@ -78,9 +78,7 @@ func runReport(ctx context.Context, a *app, opts reportOptions, args []string) e
 			return err
 		}
 		results = append(results, res)
-		if any, err := report.HasRows(ctx, pool, p); err != nil {
-			return err
-		} else if !any {
+		if res.Empty {
 			a.log.Warn("no rows at all in the period: the archive is empty; is it the right period, and was ingest run?", "period", p.Name())
 		}
 		if !a.jsonOut {

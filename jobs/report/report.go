@@ -54,12 +54,15 @@ type Result struct {
 	SHA256 string           `json:"sha256"`
 	Bytes  int64            `json:"bytes"`
 	Rows   map[string]int64 `json:"rows"` // rows per .asc file
+	// Empty: no table holds a row of the period, most likely the wrong
+	// period or one whose logs were never ingested.
+	Empty bool `json:"empty"`
 }
 
-// HasRows reports whether any table holds a row of the period: an archive
+// hasRows reports whether any table holds a row of the period: an archive
 // of a period without one is most likely the wrong period, or one whose
 // logs were never ingested.
-func HasRows(ctx context.Context, pool *pgxpool.Pool, p Period) (bool, error) {
+func hasRows(ctx context.Context, pool *pgxpool.Pool, p Period) (bool, error) {
 	var any bool
 	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM proxy WHERE zeit >= $1 AND zeit < $2)
 		OR EXISTS (SELECT 1 FROM http WHERE zeit >= $1 AND zeit < $2)
@@ -197,6 +200,18 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	})
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	if len(res.Rows) > 0 {
+		res.Empty = true
+		for _, n := range res.Rows {
+			res.Empty = res.Empty && n == 0
+		}
+	} else { // a monthly archive without .asc files: ask the tables
+		any, err := hasRows(ctx, pool, p)
+		if err != nil {
+			return nil, err
+		}
+		res.Empty = !any
 	}
 	opt.Log.Info("archive written", "period", p.Name(), "path", res.Path, "proxy_rows", res.Rows["proxy.asc"],
 		"http_rows", res.Rows["http.asc"], "mail_rows", res.Rows["mail.asc"], "bytes", res.Bytes)
