@@ -19,7 +19,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -36,7 +35,7 @@ import (
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = pgtest.Log()
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 

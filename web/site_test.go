@@ -96,7 +96,7 @@ vlan_config = %q
 		t.Fatal(err)
 	}
 	s.now = time.Date(2026, 11, 22, 10, 0, 0, 0, cfg.Loc)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := pgtest.Log()
 	deps := jobrun.Deps{Pool: s.db.Pool, Cfg: cfg, Log: log, Now: func() time.Time { return s.now }, By: "daemon"}
 	if _, err := jobrun.Daily(ctx, deps, report.Day(time.Date(2026, 11, 21, 0, 0, 0, 0, cfg.Loc), cfg.Loc)); err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func runParse(ctx context.Context, a *app, opts parseOptions, files []string) er
 					err = dec.WriteASC(w, i)
 				}
 			}
-			if err != nil && !errors.Is(err, parsers.ErrBlank) {
+			if err != nil {
 				rejects++
 				fmt.Fprintf(a.stderr, "%s:%d: %s: %q\n", path, lr.Line(), parsers.Reason(err), line)
 			}

@@ -3,7 +3,6 @@ package maintain_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -111,7 +110,7 @@ func TestPseudonymise(t *testing.T) {
 	if err != nil || late.Pseudonymise["proxy_p20261120"] != 1 || len(late.Pseudonymise) != 1 {
 		t.Fatalf("plan after a late ingest: %v %v, want the one new row", late.Pseudonymise, err)
 	}
-	if err := maintain.Apply(ctx, db.Pool, late, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if err := maintain.Apply(ctx, db.Pool, late, pgtest.Log()); err != nil {
 		t.Fatal(err)
 	}
 	if got := addresses(); got["20 10.4.24.0/24"] == "" || len(got) != 4 {

@@ -2,8 +2,6 @@ package maintain_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,7 +21,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestApplyWaitsForIngest(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := pgtest.Log()
 	day := time.Date(2026, 1, 10, 12, 0, 0, 0, db.Loc)
 	path := filepath.Join(t.TempDir(), "access.log")
 	os.WriteFile(path, []byte("1768042800.000 1 10.4.24.2 TCP_MISS/200 100 GET http://x.example/ - HIER_NONE/- -\n"), 0o644)
