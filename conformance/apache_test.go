@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ispacct/ispacct/mailer/mailtest"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -159,7 +160,7 @@ func startApache(t *testing.T, big int64) *apache {
 	}
 	// India: +0530, a half-hour offset.
 	d := startDaemon(t, "apache2", "Asia/Kolkata", "/usr/sbin/apache2", "-f", confPath, "-DFOREGROUND")
-	why := func() string { return d.out.String() + "\n" + tailFile(filepath.Join(dir, "error.log"), 30) }
+	why := func() string { return d.out.String() + "\n" + mailtest.Tail(filepath.Join(dir, "error.log"), 30) }
 	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second, why)
 	waitListening(t, fmt.Sprintf("[::1]:%d", port), 5*time.Second, why)
 	return &apache{daemon: d, dir: dir, port: port}

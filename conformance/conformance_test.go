@@ -32,6 +32,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/ingest"
 	"github.com/ispacct/ispacct/jobs/rollup"
+	"github.com/ispacct/ispacct/mailer/mailtest"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -39,31 +40,9 @@ var quiet = pgtest.Log()
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// need skips the test when a program is missing or the test is not root,
-// or fails it under CI=true: CI must never pass by skipping.
-func need(t *testing.T, programs ...string) {
-	t.Helper()
-	for _, p := range append(programs, "gawk") {
-		if _, err := exec.LookPath(p); err == nil {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			continue
-		}
-		skipOrFail(t, fmt.Sprintf("needs %s (fixtures/install-test-deps.sh conformance installs it)", p))
-	}
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root: the servers switch to their own users")
-	}
-}
-
-func skipOrFail(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
+// need skips the test when a program (or gawk, which counts the fields)
+// is missing or the test is not root, or fails it under CI.
+func need(t *testing.T, programs ...string) { mailtest.Need(t, append(programs, "gawk")...) }
 
 // bigSize is the size of the large responses: def, or for a quick run
 // ISPACCT_CONFORMANCE_BIG bytes, or 100 MB with -short.
@@ -103,8 +82,6 @@ func serverDir(t *testing.T, prefix string) string {
 	return dir
 }
 
-// freePort returns a loopback TCP port nobody listens on right now, on
-// both 127.0.0.1 and ::1.
 // serverConf writes testdata/name into dir with @DIR@, @PORT@ and the
 // further placeholder/value pairs filled in, and returns its path.
 func serverConf(t *testing.T, name, dir string, port int, more ...string) string {
@@ -119,6 +96,8 @@ func serverConf(t *testing.T, name, dir string, port int, more ...string) string
 	return path
 }
 
+// freePort returns a loopback TCP port nobody listens on right now, on
+// both 127.0.0.1 and ::1.
 func freePort(t *testing.T) int {
 	t.Helper()
 	for range 20 {
@@ -168,7 +147,7 @@ func startDaemon(t *testing.T, name, tz string, args ...string) *daemon {
 	d := &daemon{name: name, cmd: exec.Command(args[0], args[1:]...)}
 	d.cmd.Env = append(os.Environ(), "TZ="+tz)
 	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
-	d.cmd.SysProcAttr = dieWithUs()
+	d.cmd.SysProcAttr = mailtest.DieWithUs()
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -416,15 +395,6 @@ func logLines(t *testing.T, path string) []string {
 }
 
 // tailFile returns the last n lines of a file, for failure messages.
-func tailFile(path string, n int) string {
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // writeFile writes a file the servers' users can read.
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()

@@ -77,7 +77,7 @@ bounce_queue_lifetime = 4s
 		return sink.accepted(deferOnce) >= 1 && sink.fromNull() >= 3 && queueEmpty(t, pf)
 	}, func() string {
 		q, _ := exec.Command("/usr/sbin/postqueue", "-c", filepath.Join(pf.Dir, "conf"), "-p").CombinedOutput()
-		return fmt.Sprintf("sink: %d from <>, %d to %s\n%s\n%s", sink.fromNull(), sink.accepted(deferOnce), deferOnce, q, tailFile(filepath.Join(pf.Dir, "maillog"), 40))
+		return fmt.Sprintf("sink: %d from <>, %d to %s\n%s\n%s", sink.fromNull(), sink.accepted(deferOnce), deferOnce, q, mailtest.Tail(filepath.Join(pf.Dir, "maillog"), 40))
 	})
 	pf.Stop()
 	maillog := filepath.Join(pf.Dir, "maillog")
@@ -88,14 +88,14 @@ bounce_queue_lifetime = 4s
 	for _, want := range []string{deferOnce + " deferred", deferOnce + " sent", bounceRcpt + " bounced", mailtest.Admin + " sent",
 		quotedRcpt + " sent", neverRcpt + " expired", "x@dead.test bounced", "y@slow.test expired"} {
 		if deliveries[want].Requests == 0 {
-			t.Errorf("the log has no delivery %q; the traffic did not do what it should:\n%s", want, tailFile(maillog, 60))
+			t.Errorf("the log has no delivery %q; the traffic did not do what it should:\n%s", want, mailtest.Tail(maillog, 60))
 		}
 	}
 	// Long queue ids (enable_long_queue_ids) are longer than short ones
 	// and mix cases: "4dPxYg0pT3z9Qkc".
 	ids := regexp.MustCompile(`postfix/qmgr\[\d+\]: ([0-9A-Za-z]+): from=`).FindAllStringSubmatch(strings.Join(logLines(t, maillog), "\n"), -1)
 	if len(ids) == 0 {
-		t.Fatalf("no qmgr lines in the log:\n%s", tailFile(maillog, 40))
+		t.Fatalf("no qmgr lines in the log:\n%s", mailtest.Tail(maillog, 40))
 	}
 	for _, m := range ids {
 		if len(m[1]) < 12 || strings.ToUpper(m[1]) == m[1] {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ispacct/ispacct/mailer/mailtest"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -129,7 +130,7 @@ func startSquid(t *testing.T, originPort int) *squid {
 	}
 	d := startDaemon(t, "squid", tz, "/usr/sbin/squid", "-N", "-d1", "-f", confPath)
 	sq := &squid{daemon: d, dir: dir, port: port}
-	why := func() string { return d.out.String() + "\n" + tailFile(filepath.Join(dir, "cache.log"), 30) }
+	why := func() string { return d.out.String() + "\n" + mailtest.Tail(filepath.Join(dir, "cache.log"), 30) }
 	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second, why)
 	waitListening(t, fmt.Sprintf("[::1]:%d", port), 5*time.Second, why)
 	return sq

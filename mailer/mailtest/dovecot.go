@@ -98,13 +98,13 @@ service auth {
 		t.Fatal(err)
 	}
 	d.cmd = exec.Command("/usr/sbin/dovecot", "-F", "-c", confFile)
-	d.cmd.SysProcAttr = dieWithUs()
+	d.cmd.SysProcAttr = DieWithUs()
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start dovecot: %v", err)
 	}
 	t.Cleanup(d.stop)
 	if err := waitGreeting(d.POP3, "+OK", 20*time.Second); err != nil {
-		t.Fatalf("dovecot: %v\n%s", err, tail(filepath.Join(dir, "dovecot.log"), 20))
+		t.Fatalf("dovecot: %v\n%s", err, Tail(filepath.Join(dir, "dovecot.log"), 20))
 	}
 	return d
 }

@@ -29,7 +29,9 @@ const (
 	mailGID = 65534
 )
 
-// Need skips the test when a program is missing, or fails it under CI.
+// Need skips the test when a program is missing or it does not run as
+// root (the servers switch to their own users), or fails it under CI:
+// CI must never pass by skipping.
 func Need(t testing.TB, programs ...string) {
 	t.Helper()
 	for _, p := range programs {
@@ -39,14 +41,14 @@ func Need(t testing.TB, programs ...string) {
 		if _, err := os.Stat(p); err == nil {
 			continue
 		}
-		msg := fmt.Sprintf("needs %s (fixtures/install-test-deps.sh mail installs it)", p)
+		msg := fmt.Sprintf("needs %s (fixtures/install-test-deps.sh installs it; make test-deps runs it)", p)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
 	if os.Geteuid() != 0 {
-		msg := "needs root: the mail servers switch to their own users"
+		msg := "needs root: the servers switch to their own users"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -149,7 +151,8 @@ func readMaildir(dir string) ([][]byte, error) {
 	return out, nil
 }
 
-func tail(path string, n int) string {
+// Tail is the last n lines of a server's log, for a failure message.
+func Tail(path string, n int) string {
 	b, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(lines) > n {

@@ -124,7 +124,7 @@ smtpd_client_restrictions = permit_sasl_authenticated, reject
 	}
 	// "postfix check" creates the queue folders with their owners.
 	if out, err := exec.Command("/usr/sbin/postfix", "-c", p.conf, "check").CombinedOutput(); err != nil {
-		t.Fatalf("postfix check: %v\n%s\n%s", err, out, tail(filepath.Join(dir, "maillog"), 20))
+		t.Fatalf("postfix check: %v\n%s\n%s", err, out, Tail(filepath.Join(dir, "maillog"), 20))
 	}
 	p.Start()
 	t.Cleanup(p.Stop)
@@ -199,14 +199,14 @@ func (p *Postfix) Start() {
 		return
 	}
 	cmd := exec.Command("/usr/lib/postfix/sbin/master", "-c", p.conf, "-e", "1800")
-	cmd.SysProcAttr = dieWithUs()
+	cmd.SysProcAttr = DieWithUs()
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("start postfix: %v", err)
 	}
 	p.cmd = cmd
 	if err := waitGreeting(p.Addr, "220 ", 20*time.Second); err != nil {
 		p.Stop()
-		p.t.Fatalf("postfix: %v\n%s", err, tail(filepath.Join(p.Dir, "maillog"), 20))
+		p.t.Fatalf("postfix: %v\n%s", err, Tail(filepath.Join(p.Dir, "maillog"), 20))
 	}
 }
 

@@ -2,8 +2,8 @@ package mailtest
 
 import "syscall"
 
-// dieWithUs makes a server end when the test process does, even if it is
+// DieWithUs makes a server end when the test process does, even if it is
 // killed before its cleanup runs.
-func dieWithUs() *syscall.SysProcAttr {
+func DieWithUs() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }

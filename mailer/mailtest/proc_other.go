@@ -4,4 +4,4 @@ package mailtest
 
 import "syscall"
 
-func dieWithUs() *syscall.SysProcAttr { return nil }
+func DieWithUs() *syscall.SysProcAttr { return nil }

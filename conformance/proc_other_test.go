@@ -1,7 +1,0 @@
-//go:build !linux
-
-package conformance
-
-import "syscall"
-
-func dieWithUs() *syscall.SysProcAttr { return nil }
