@@ -85,11 +85,7 @@ func (p *rawPart) cell(b []byte, v any, style int) []byte {
 		if x == "" {
 			return append(b, `<c/>`...)
 		}
-		b = append(b, `<c s="`...)
-		b = strconv.AppendInt(b, int64(style), 10)
-		b = append(b, `" t="inlineStr"><is><t xml:space="preserve">`...)
-		b = appendXMLText(b, x)
-		return append(b, `</t></is></c>`...)
+		return appendTextCell(b, []byte(x), style)
 	case int64:
 		return num(b, func(b []byte) []byte { return strconv.AppendInt(b, x, 10) })
 	case int32:
@@ -101,6 +97,69 @@ func (p *rawPart) cell(b []byte, v any, style int) []byte {
 	}
 	return p.cell(b, fmt.Sprint(v), style)
 }
+
+// fields writes a data row of raw fields: a NULL or empty text is an
+// empty cell, an address is text, a time is an Excel date in the
+// workbook's zone; the bytes are those add writes for the same values.
+func (p *rawPart) fields(fs []Field) error {
+	p.rows++
+	b := append(p.line[:0], `<row r="`...)
+	b = strconv.AppendInt(b, int64(p.rows), 10)
+	b = append(b, `">`...)
+	for i := range fs {
+		f, style := &fs[i], p.sty[p.cols[i].Kind]
+		switch f.Kind {
+		case Null:
+			b = append(b, `<c/>`...)
+		case TextField:
+			if len(f.B) == 0 {
+				b = append(b, `<c/>`...)
+			} else {
+				b = appendTextCell(b, f.B, style)
+			}
+		case AddrField:
+			var a [64]byte
+			b = appendTextCell(b, f.A.Addr().AppendTo(a[:0]), style)
+		case IntField, TimeField:
+			b = append(b, `<c s="`...)
+			b = strconv.AppendInt(b, int64(style), 10)
+			b = append(b, `"><v>`...)
+			if f.Kind == IntField {
+				b = strconv.AppendInt(b, f.I, 10)
+			} else {
+				b = strconv.AppendFloat(b, excelSerial(f.Time(), p.loc), 'f', -1, 64)
+			}
+			b = append(b, `</v></c>`...)
+		}
+	}
+	b = append(b, `</row>`...)
+	p.line = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+// appendTextCell appends an inline string cell. A raw sheet holds
+// millions of them, so they are written short: no style when it is the
+// default one, and xml:space="preserve" only where a reader would
+// otherwise trim the text (leading or trailing white space), as openpyxl
+// writes it.
+func appendTextCell(b, text []byte, style int) []byte {
+	b = append(b, `<c`...)
+	if style != 0 {
+		b = append(b, ` s="`...)
+		b = strconv.AppendInt(b, int64(style), 10)
+		b = append(b, '"')
+	}
+	b = append(b, ` t="inlineStr"><is><t`...)
+	if len(text) > 0 && (isXMLSpace(text[0]) || isXMLSpace(text[len(text)-1])) {
+		b = append(b, ` xml:space="preserve"`...)
+	}
+	b = append(b, '>')
+	b = appendXMLText(b, text)
+	return append(b, `</t></is></c>`...)
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // excelSerial is t's local wall-clock time as an Excel date: days since
 // 1899-12-30 (the 1900 date system).
@@ -114,7 +173,7 @@ func excelSerial(t time.Time, loc *time.Location) float64 {
 // &, <, > as entities; characters XML 1.0 forbids (most C0 controls) as
 // _xHHHH_; and a literal "_xHHHH_" in the text by escaping its "_", so a
 // reader does not decode it.
-func appendXMLText(b []byte, s string) []byte {
+func appendXMLText(b []byte, s []byte) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -129,7 +188,7 @@ func appendXMLText(b []byte, s string) []byte {
 		case c == '_' && looksEscaped(s[i:]):
 			b = append(b, "_x005F_"...)
 		case c >= utf8.RuneSelf:
-			r, n := utf8.DecodeRuneInString(s[i:])
+			r, n := utf8.DecodeRune(s[i:])
 			if r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError && n == 1 {
 				b = fmt.Appendf(b, "_x%04X_", r)
 			} else {
@@ -146,7 +205,7 @@ func appendXMLText(b []byte, s string) []byte {
 }
 
 // looksEscaped reports whether s starts with "_xHHHH_".
-func looksEscaped(s string) bool {
+func looksEscaped(s []byte) bool {
 	if len(s) < 7 || s[1] != 'x' || s[6] != '_' {
 		return false
 	}
@@ -182,7 +241,7 @@ func (p *rawPart) finish() (spooled, string, error) {
 		`<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>`+
 		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>`+
 		`<headerFooter><oddHeader>%s</oddHeader><oddFooter>%s</oddFooter></headerFooter></worksheet>`,
-		ref, appendXMLText(nil, pageHeader(p.title)), appendXMLText(nil, pageFooter))
+		ref, appendXMLText(nil, []byte(pageHeader(p.title))), appendXMLText(nil, []byte(pageFooter)))
 	if err := p.w.Flush(); err != nil {
 		return spooled{}, "", err
 	}

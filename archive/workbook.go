@@ -3,6 +3,7 @@ package archive
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -293,20 +294,32 @@ func (w *Workbook) Sheet(name string, cols []Column, rows [][]any, total []any, 
 
 // RawSheet streams rows of any number: past Excel's row limit it goes on
 // in "name (2)", "name (3)" … and never cuts a row. Its sheets are written
-// by rawPart, in constant memory.
+// by rawPart, in constant memory, into spooled parts of their own: a raw
+// sheet does not touch the workbook until Attach, so it may be written
+// while other sheets are being added, and it takes its place after them.
 type RawSheet struct {
 	w     *Workbook
 	name  string
-	sheet string // the current sheet's name
 	cols  []Column
-	part  int
+	heads []int
 	cur   *rawPart
+	done  []rawDone
+	parts int
 	rows  int64
+}
+
+// rawDone is a finished sheet of a raw sheet, waiting for Attach.
+type rawDone struct {
+	sheet, ref string
+	sp         spooled
 }
 
 // Raw starts a raw sheet. The sheet exists even with no rows.
 func (w *Workbook) Raw(name string, cols []Column) (*RawSheet, error) {
-	r := &RawSheet{w: w, name: name, cols: cols}
+	r := &RawSheet{w: w, name: name, cols: cols, heads: make([]int, len(cols))}
+	for i, c := range cols {
+		r.heads[i] = w.headStyle(c.Kind)
+	}
 	return r, r.next()
 }
 
@@ -314,62 +327,116 @@ func (r *RawSheet) next() error {
 	if err := r.finish(); err != nil {
 		return err
 	}
-	r.part++
-	r.sheet = r.name
-	if r.part > 1 {
-		r.sheet = fmt.Sprintf("%s (%d)", r.name, r.part)
-	}
-	if err := r.w.newSheet(r.sheet); err != nil {
-		return fmt.Errorf("sheet %q: %w", r.sheet, err)
-	}
-	path := ""
-	for id, n := range r.w.f.GetSheetMap() {
-		if n == r.sheet {
-			path = fmt.Sprintf("xl/worksheets/sheet%d.xml", id)
-		}
-	}
+	r.parts++
 	var err error
-	heads := make([]int, len(r.cols))
-	for i, c := range r.cols {
-		heads[i] = r.w.headStyle(c.Kind)
-	}
-	if r.cur, err = newRawPart(r.w.tmpDir, path, r.w.title, r.cols, r.w.styles, heads, r.w.loc); err != nil {
-		return err
-	}
-	return r.w.printTitles(r.sheet)
+	// Named on Attach, when the sheet's number is known.
+	r.cur, err = newRawPart(r.w.tmpDir, "", r.w.title, r.cols, r.w.styles, r.heads, r.w.loc)
+	return err
 }
 
-// finish ends the current sheet: its part is kept for Save, and the
-// library records the filter (a defined name the workbook needs).
+// sheetName is the name of the raw sheet's n-th sheet, from 1.
+func (r *RawSheet) sheetName(n int) string {
+	if n == 1 {
+		return r.name
+	}
+	return fmt.Sprintf("%s (%d)", r.name, n)
+}
+
+// finish ends the current sheet's part.
 func (r *RawSheet) finish() error {
 	if r.cur == nil {
 		return nil
 	}
+	name := r.sheetName(len(r.done) + 1)
 	sp, ref, err := r.cur.finish()
-	if err != nil {
-		return fmt.Errorf("sheet %q: %w", r.sheet, err)
-	}
-	r.w.replace[sp.name] = sp
 	r.cur = nil
-	return r.w.f.AutoFilter(r.sheet, ref, nil)
+	r.done = append(r.done, rawDone{sheet: name, ref: ref, sp: sp})
+	if err != nil {
+		return fmt.Errorf("sheet %q: %w", name, err)
+	}
+	return nil
 }
 
 // Add writes one row.
 func (r *RawSheet) Add(values ...any) error {
+	if err := r.room(); err != nil {
+		return err
+	}
+	return r.cur.add(values)
+}
+
+// AddFields writes one row of raw fields, one per column.
+func (r *RawSheet) AddFields(fields []Field) error {
+	if err := r.room(); err != nil {
+		return err
+	}
+	return r.cur.fields(fields)
+}
+
+// room starts the next sheet when the current one is full.
+func (r *RawSheet) room() error {
 	if r.cur.rows-1 >= r.w.maxRows {
 		if err := r.next(); err != nil {
 			return err
 		}
 	}
 	r.rows++
-	return r.cur.add(values)
+	return nil
 }
 
-// Close ends the last sheet.
-func (r *RawSheet) Close() error { return r.finish() }
+// End ends the last sheet; the rows are complete, the sheets not yet in
+// the workbook.
+func (r *RawSheet) End() error { return r.finish() }
+
+// Attach adds the ended raw sheet's sheets to the workbook, after those
+// it has: each a sheet of the library's (empty, replaced on Save by its
+// part), with the header row repeated on printed pages and the filter.
+func (w *Workbook) Attach(r *RawSheet) error {
+	for _, d := range r.done {
+		if err := w.newSheet(d.sheet); err != nil {
+			return fmt.Errorf("sheet %q: %w", d.sheet, err)
+		}
+		for id, n := range w.f.GetSheetMap() {
+			if n == d.sheet {
+				d.sp.name = fmt.Sprintf("xl/worksheets/sheet%d.xml", id)
+			}
+		}
+		w.replace[d.sp.name] = d.sp
+		if err := w.printTitles(d.sheet); err != nil {
+			return err
+		}
+		if err := w.f.AutoFilter(d.sheet, d.ref, nil); err != nil {
+			return err
+		}
+	}
+	r.done = nil
+	return nil
+}
+
+// Close ends the raw sheet and attaches it.
+func (r *RawSheet) Close() error {
+	if err := r.End(); err != nil {
+		return err
+	}
+	return r.w.Attach(r)
+}
+
+// Discard removes the spooled parts of a raw sheet that will not be
+// attached (a build that failed).
+func (r *RawSheet) Discard() {
+	if r.cur != nil {
+		r.cur.e.f.Close()
+		os.Remove(r.cur.e.path)
+		r.cur = nil
+	}
+	for _, d := range r.done {
+		os.Remove(d.sp.path)
+	}
+	r.done = nil
+}
 
 // Sheets is how many sheets the rows took.
-func (r *RawSheet) Sheets() int { return r.part }
+func (r *RawSheet) Sheets() int { return r.parts }
 
 // Save writes the workbook to out and releases its temporary files.
 func (w *Workbook) Save(out io.Writer) error {

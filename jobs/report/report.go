@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -73,37 +72,6 @@ func hasRows(ctx context.Context, pool *pgxpool.Pool, p Period) (bool, error) {
 	return any, nil
 }
 
-// ascFile is one .asc file and the query that writes it. PostgreSQL does
-// the escaping itself (COPY text format, DELIMITER '|', NULL ”), so the
-// file loads back with COPY FROM by construction. zeit is written in the
-// session's time zone, which schema.Open sets to the configured one; the
-// fraction is trimmed of trailing zeros, like archive.TimeLayout. The ORDER
-// BY covers every column, so equal data always gives equal bytes; "C"
-// collation keeps the order independent of the server's locale.
-type ascFile struct {
-	name, header, query string
-}
-
-const zeitText = `regexp_replace(to_char(zeit, 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.?0+$', '') || to_char(zeit, 'TZH:TZM')`
-
-// The archive's row orders, one per table, shared by the .asc files and
-// the workbook's raw sheets so both list the rows alike.
-const (
-	proxyOrder = `ORDER BY zeit, ip_client, url COLLATE "C", status COLLATE "C", methode COLLATE "C", size, lan_name COLLATE "C"`
-	httpOrder  = `ORDER BY zeit, ip, url COLLATE "C", datei COLLATE "C", size, htuser COLLATE "C"`
-	mailOrder  = `ORDER BY zeit, msgid COLLATE "C", m_to COLLATE "C", m_from COLLATE "C", m_mailer COLLATE "C", m_size,
-		m_remote_id COLLATE "C", m_relay COLLATE "C", m_status COLLATE "C"`
-)
-
-var ascFiles = []ascFile{
-	{"proxy.asc", archive.ProxyHeader, `SELECT lan_name, ip_client, url, ` + zeitText + `, size, status, methode
-		FROM proxy WHERE zeit >= %s AND zeit < %s ` + proxyOrder},
-	{"http.asc", archive.HTTPHeader, `SELECT ip, url, ` + zeitText + `, size, datei, htuser
-		FROM http WHERE zeit >= %s AND zeit < %s ` + httpOrder},
-	{"mail.asc", archive.MailHeader, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, ` + zeitText + `
-		FROM mta WHERE zeit >= %s AND zeit < %s ` + mailOrder},
-}
-
 // FileName is the archive's name for a period.
 func FileName(p Period) string { return "acct-" + p.Name() + ".zip" }
 
@@ -135,65 +103,89 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
 	}
 	defer remove()
-	// The workbook is built beside the .asc files, on a connection of its
-	// own, into a file of the spool: both cores work, and the archive's
-	// bytes are those of a build one after the other. A failure of either
-	// stops the other. Without a connection to spare (a small pool, all
-	// held by locks) it is built after them, on the same connection.
+	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	// The workbook's summary sheets are built beside the raw rows, on a
+	// connection of their own: both cores work, and the archive's bytes
+	// are those of a build one after the other (the raw sheets take their
+	// place after the summaries whenever they are written). A failure of
+	// either stops the other. Without a connection to spare (a small pool,
+	// all held by locks) they are built after, on the same connection.
 	ctx, cancel := context.WithCancel(ctx)
 	g, ctx := errgroup.WithContext(ctx)
 	defer func() {
 		cancel()
 		g.Wait()
 	}()
-	bookPath := filepath.Join(tmp, WorkbookName(p))
+	q := querier{ctx: ctx, lo: p.Start.Format("2006-01-02"), hi: p.End.Format("2006-01-02"), start: p.Start, end: p.End,
+		month: p.Kind == "month", rawClients: p.Kind == "month" || len(stale) > 0}
 	bookConn := spareConn(ctx, pool)
 	if bookConn != nil {
 		g.Go(func() error {
 			defer bookConn.Release()
-			return buildWorkbook(ctx, bookConn, p, opt, tmp, bookPath)
+			return q.summaries(bookConn, wb)
 		})
 	}
-	// COPY (query) takes no parameters: the bounds are written into the
-	// query, as timestamps we format ourselves, never text from a log.
-	lo, hi := literal(p.Start), literal(p.End)
+	var raws []*archive.RawSheet
+	defer func() {
+		for _, r := range raws {
+			r.Discard()
+		}
+	}()
 	res.Bytes, res.SHA256, err = atomicfile.WriteSum(res.Path, opt.Perm, func(w io.Writer) error {
 		z := archive.NewZip(w, p.Start)
-		for _, f := range ascFiles {
-			if p.Kind == "month" && opt.NoMonthlyRaw {
-				break
+		for _, t := range rawTables {
+			var asc io.Writer
+			if p.Kind != "month" || !opt.NoMonthlyRaw {
+				if asc, err = z.Create(t.asc); err != nil {
+					return err
+				}
 			}
-			ew, err := z.Create(f.name)
+			var sheet *archive.RawSheet
+			if opt.RawSheets {
+				if sheet, err = wb.Raw(t.sheet, t.cols); err != nil {
+					return err
+				}
+				raws = append(raws, sheet)
+			}
+			if asc == nil && sheet == nil {
+				continue
+			}
+			n, err := rawPass(ctx, conn, t, p, opt.Loc, asc, sheet)
 			if err != nil {
 				return err
 			}
-			if _, err := io.WriteString(ew, f.header+"\n"); err != nil {
-				return err
+			if sheet != nil {
+				if err := sheet.End(); err != nil {
+					return err
+				}
 			}
-			sql := fmt.Sprintf("COPY ("+f.query+") TO STDOUT (FORMAT text, DELIMITER '|', NULL '')", lo, hi)
-			tag, err := conn.Conn().PgConn().CopyTo(ctx, ew, sql)
-			if err != nil {
-				return fmt.Errorf("%s: %w", f.name, err)
+			if asc != nil {
+				res.Rows[t.asc] = n
 			}
-			res.Rows[f.name] = tag.RowsAffected()
 		}
 		if bookConn == nil {
-			g.Go(func() error { return buildWorkbook(ctx, conn, p, opt, tmp, bookPath) })
+			if err := q.summaries(conn, wb); err != nil {
+				return fmt.Errorf("%s: %w", WorkbookName(p), err)
+			}
 		}
 		if err := g.Wait(); err != nil {
 			return fmt.Errorf("%s: %w", WorkbookName(p), err)
 		}
+		for _, r := range raws {
+			if err := wb.Attach(r); err != nil {
+				return fmt.Errorf("%s: %w", WorkbookName(p), err)
+			}
+		}
+		raws = nil
 		// The workbook is a zip already: stored, not compressed again.
 		xw, err := z.CreateStored(WorkbookName(p))
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(bookPath)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if _, err := io.Copy(xw, f); err != nil {
+		if err := wb.Save(xw); err != nil {
 			return fmt.Errorf("%s: %w", WorkbookName(p), err)
 		}
 		return z.Close()
@@ -218,8 +210,6 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	return res, nil
 }
 
-func literal(t time.Time) string { return "'" + t.Format(time.RFC3339) + "'::timestamptz" }
-
 // spareConn is a second connection for the workbook, or nil when the pool
 // has none to give within a second.
 func spareConn(ctx context.Context, pool *pgxpool.Pool) *pgxpool.Conn {
@@ -230,18 +220,4 @@ func spareConn(ctx context.Context, pool *pgxpool.Pool) *pgxpool.Conn {
 		return nil
 	}
 	return conn
-}
-
-// buildWorkbook writes the period's workbook to the file path.
-func buildWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, tmp, path string) error {
-	// Client data: the owner's, as the archive it goes into.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	err = writeWorkbook(ctx, conn, p, opt, tmp, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

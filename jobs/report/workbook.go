@@ -3,8 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/netip"
 	"os"
 	"sort"
 	"time"
@@ -23,8 +21,6 @@ const mib = 1 << 20
 // Unassigned names the clients in no LAN in the workbook.
 const Unassigned = "unassigned"
 
-// writeWorkbook builds the period's workbook from the aggregates (and the
-// raw rows, when asked) and writes it to w.
 // spoolDir makes the build's own temporary folder, removed however the
 // build ends (an error, a cancelled context); what a killed run left
 // there is removed here by the next one.
@@ -41,35 +37,33 @@ func spoolDir(opt Options) (string, func(), error) {
 	return atomicfile.RunDir(opt.TmpDir, opt.Perm)
 }
 
-// writeWorkbook writes the period's workbook to w, spooling in tmp.
-func writeWorkbook(ctx context.Context, conn *pgxpool.Conn, p Period, opt Options, tmp string, w io.Writer) error {
-	wb, err := archive.NewWorkbook("ispacct "+p.Name(), p.Start, opt.Loc, tmp)
-	if err != nil {
-		return err
-	}
-	lo, hi := p.Start.Format("2006-01-02"), p.End.Format("2006-01-02")
-	q := &querier{ctx: ctx, conn: conn, lo: lo, hi: hi, start: p.Start, end: p.End}
-	steps := []func(*archive.Workbook) error{q.summary}
-	if p.Kind == "month" {
-		steps = append(steps, q.daily)
-	}
-	steps = append(steps, q.sites, q.web, q.mail)
-	if opt.RawSheets {
-		steps = append(steps, q.rawProxy, q.rawHTTP, q.rawMail)
-	}
-	for _, step := range steps {
-		if err := step(wb); err != nil {
-			return err
-		}
-	}
-	return wb.Save(w)
-}
-
+// querier builds the workbook's summary sheets from the aggregates.
 type querier struct {
 	ctx        context.Context
 	conn       *pgxpool.Conn
 	lo, hi     string    // the period's days, [lo, hi)
 	start, end time.Time // the period's instants
+	month      bool
+	// rawClients counts clients from the raw rows: over a month a client
+	// seen on two days is one client. A day's aggregates count them
+	// exactly already, unless rows came in since its rollup.
+	rawClients bool
+}
+
+// summaries adds the summary sheets, in their order, querying on conn.
+func (q querier) summaries(conn *pgxpool.Conn, wb *archive.Workbook) error {
+	q.conn = conn
+	steps := []func(*archive.Workbook) error{q.summary}
+	if q.month {
+		steps = append(steps, q.daily)
+	}
+	steps = append(steps, q.sites, q.web, q.mail)
+	for _, step := range steps {
+		if err := step(wb); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (q *querier) rows(sql string, args ...any) ([][]any, error) {
@@ -99,15 +93,16 @@ WITH a AS (
            sum(denied_requests)::bigint AS denied, max(clients) AS max_clients
     FROM agg_proxy_lan WHERE day >= $1::date AND day < $2::date GROUP BY lan_name
 ), c AS (
-    SELECT lan_name, count(DISTINCT ip_client) AS clients FROM proxy
-    WHERE zeit >= $3 AND zeit < $4 GROUP BY lan_name
+    -- count(DISTINCT) would sort every row; the distinct pairs are few.
+    SELECT lan_name, count(*) AS clients FROM (SELECT DISTINCT lan_name, ip_client FROM proxy
+    WHERE $5 AND zeit >= $3 AND zeit < $4) d GROUP BY lan_name
 )
 SELECT a.lan_name, a.requests, a.bytes, a.hits, a.denied, coalesce(c.clients, a.max_clients)
 FROM a LEFT JOIN c ON c.lan_name IS NOT DISTINCT FROM a.lan_name
 ORDER BY a.lan_name IS NULL, a.bytes DESC, a.lan_name COLLATE "C"`
 
 func (q *querier) summary(wb *archive.Workbook) error {
-	rows, err := q.rows(summarySQL, q.lo, q.hi, q.start, q.end)
+	rows, err := q.rows(summarySQL, q.lo, q.hi, q.start, q.end, q.rawClients)
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
@@ -215,9 +210,9 @@ func (q *querier) web(wb *archive.Workbook) error {
 	rows, err := q.rows(`
 		WITH a AS (SELECT vhost, sum(requests)::bigint AS req, sum(bytes)::bigint AS bytes, sum(errors)::bigint AS errors, max(clients) AS max_clients
 		           FROM agg_http_vhost WHERE day >= $1::date AND day < $2::date GROUP BY vhost),
-		     c AS (SELECT url, count(DISTINCT ip) AS clients FROM http WHERE zeit >= $3 AND zeit < $4 GROUP BY url)
+		     c AS (SELECT url, count(ip) AS clients FROM (SELECT DISTINCT url, ip FROM http WHERE $5 AND zeit >= $3 AND zeit < $4) d GROUP BY url)
 		SELECT a.vhost, a.req, a.bytes, a.errors, coalesce(c.clients, a.max_clients)
-		FROM a LEFT JOIN c ON c.url = a.vhost ORDER BY a.bytes DESC, a.vhost COLLATE "C"`, q.lo, q.hi, q.start, q.end)
+		FROM a LEFT JOIN c ON c.url = a.vhost ORDER BY a.bytes DESC, a.vhost COLLATE "C"`, q.lo, q.hi, q.start, q.end, q.rawClients)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
@@ -288,69 +283,6 @@ func (q *querier) mail(wb *archive.Workbook) error {
 		}
 	}
 	return nil
-}
-
-var (
-	rawProxyCols = []archive.Column{{Title: "lan_name", Width: 16}, {Title: "ip_client", Width: 16}, {Title: "url", Width: 60},
-		{Title: "zeit", Width: 20, Kind: archive.Time}, {Title: "size", Width: 12, Kind: archive.Count},
-		{Title: "status", Width: 26}, {Title: "methode", Width: 10}}
-	rawHTTPCols = []archive.Column{{Title: "ip", Width: 16}, {Title: "url", Width: 28}, {Title: "zeit", Width: 20, Kind: archive.Time},
-		{Title: "size", Width: 12, Kind: archive.Count}, {Title: "datei", Width: 50}, {Title: "htuser", Width: 14}}
-	rawMailCols = []archive.Column{{Title: "msgid", Width: 30}, {Title: "m_to", Width: 28}, {Title: "m_from", Width: 28},
-		{Title: "m_mailer", Width: 10}, {Title: "m_size", Width: 12, Kind: archive.Count}, {Title: "m_remote_id", Width: 16},
-		{Title: "m_relay", Width: 28}, {Title: "m_status", Width: 10}, {Title: "zeit", Width: 20, Kind: archive.Time}}
-)
-
-// raw streams a table's rows of the period into sheets, in the .asc order.
-func (q *querier) raw(wb *archive.Workbook, name string, cols []archive.Column, sql string) error {
-	rows, err := q.conn.Query(q.ctx, sql, q.start, q.end)
-	if err != nil {
-		return fmt.Errorf("sheet %s: %w", name, err)
-	}
-	defer rows.Close()
-	sheet, err := wb.Raw(name, cols)
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	for rows.Next() {
-		v, err := rows.Values()
-		if err != nil {
-			return fmt.Errorf("sheet %s: %w", name, err)
-		}
-		for i, x := range v {
-			switch y := x.(type) {
-			case nil:
-				vals[i] = ""
-			case netip.Prefix:
-				vals[i] = y.Addr().String()
-			default:
-				vals[i] = y
-			}
-		}
-		if err := sheet.Add(vals...); err != nil {
-			return fmt.Errorf("sheet %s: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sheet %s: %w", name, err)
-	}
-	return sheet.Close()
-}
-
-func (q *querier) rawProxy(wb *archive.Workbook) error {
-	return q.raw(wb, "proxy", rawProxyCols, `SELECT lan_name, ip_client, url, zeit, size, status, methode FROM proxy
-		WHERE zeit >= $1 AND zeit < $2 `+proxyOrder)
-}
-
-func (q *querier) rawHTTP(wb *archive.Workbook) error {
-	return q.raw(wb, "http", rawHTTPCols, `SELECT ip, url, zeit, size, datei, htuser FROM http
-		WHERE zeit >= $1 AND zeit < $2 `+httpOrder)
-}
-
-func (q *querier) rawMail(wb *archive.Workbook) error {
-	return q.raw(wb, "mail", rawMailCols, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, zeit FROM mta
-		WHERE zeit >= $1 AND zeit < $2 `+mailOrder)
 }
 
 func sortedByTotal(totals map[string]int64) []string {
