@@ -89,6 +89,20 @@ func (p *Partitions) Ensure(ctx context.Context, table string, t time.Time) erro
 	return nil
 }
 
+// Missing reports whether table lacks the partition of t's local day, so
+// that Ensure would create it. A caller holding a load open on another
+// connection must end it first: the new partition waits for its lock.
+func (p *Partitions) Missing(ctx context.Context, table string, t time.Time) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.known == nil {
+		if err := p.load(ctx); err != nil {
+			return false, err
+		}
+	}
+	return !p.known[PartitionName(table, Day(t, p.loc))], nil
+}
+
 func (p *Partitions) load(ctx context.Context) error {
 	rows, err := p.db.Query(ctx, `
 		SELECT c.relname FROM pg_inherits i

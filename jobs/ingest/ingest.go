@@ -295,13 +295,14 @@ func (in *ingester) file(ctx context.Context, path string) error {
 		}
 	}
 
-	// The reader goroutine fills batches; this goroutine commits them. Two
-	// batches circulate, so one is filled while the other loads.
+	// The reader goroutine fills batches; this goroutine commits them.
+	// Three batches circulate: one is filled while two load, each on a
+	// connection of its own (see loadAll).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan *batch, 2)
+	free := make(chan *batch, 3)
 	full := make(chan *batch, 1)
-	for range 2 {
+	for range 3 {
 		free <- &batch{days: map[time.Time]bool{}, reasons: map[string]int64{}}
 	}
 	in.lines.Store(0)
@@ -314,16 +315,8 @@ func (in *ingester) file(ctx context.Context, path string) error {
 	go in.read(ctx, lr, entry.id, free, full)
 
 	before := in.res.Lines
-	for b := range full {
-		if err := in.commit(ctx, entry.id, b); err != nil {
-			return fmt.Errorf("ingest %q: %w", path, err)
-		}
-		readErr := b.readErr
-		free <- b
-		if readErr != nil {
-			in.fileError(path, b.endOffset, readErr)
-			break
-		}
+	if err := in.loadAll(ctx, entry.id, path, full, free); err != nil {
+		return fmt.Errorf("ingest %q: %w", path, err)
 	}
 	prog.finish()
 	if in.res.Lines > before {
@@ -469,55 +462,167 @@ func (in *ingester) outOfRange(t time.Time) string {
 	return ""
 }
 
-// commit loads a batch and advances the ledger in one transaction.
-func (in *ingester) commit(ctx context.Context, fileID int64, b *batch) error {
-	days := make([]string, 0, len(b.days))
-	for d := range b.days {
-		if err := in.parts.Ensure(ctx, in.dec.table(), d); err != nil {
+// loadAll commits the batches of one file in their order. The rows of a
+// batch are copied in while the previous batch's are still being copied
+// on another connection, so two server processes share the work; a batch
+// commits only after the one before it, and its ledger entry says how far
+// the file is loaded, so what a crash or a failure leaves is a prefix of
+// the file, as with one batch at a time. Inside a reload's transaction
+// there is one connection, and batches load one after the other.
+func (in *ingester) loadAll(ctx context.Context, fileID int64, path string, full <-chan *batch, free chan<- *batch) error {
+	_, overlap := in.db.(*pgxpool.Pool)
+	var prev *loading
+	defer func() {
+		if prev != nil {
+			prev.abandon()
+		}
+	}()
+	for b := range full {
+		if prev != nil {
+			// A new partition waits for the lock the load still open
+			// holds on the parent: that load ends first.
+			for d := range b.days {
+				missing, err := in.parts.Missing(ctx, in.dec.table(), d)
+				if err != nil {
+					return err
+				}
+				if missing {
+					l := prev
+					prev = nil
+					if stop, err := in.endLoad(ctx, fileID, path, l, free); err != nil || stop {
+						return err
+					}
+					break
+				}
+			}
+		}
+		cur, err := in.startLoad(ctx, b)
+		if err != nil {
 			return err
 		}
-		days = append(days, d.Format("2006-01-02"))
-	}
-	err := pgx.BeginFunc(ctx, in.db, func(tx pgx.Tx) error {
-		conn := tx.Conn().PgConn()
-		if b.nrows > 0 {
-			if _, err := schema.CopyFrom(ctx, conn, in.dec.table(), in.dec.columns(), b.rows.Finish()); err != nil {
+		if !overlap {
+			prev, cur = cur, nil
+		}
+		if prev != nil {
+			stop, err := in.endLoad(ctx, fileID, path, prev, free)
+			prev = nil
+			if err != nil || stop {
+				if cur != nil {
+					cur.abandon()
+				}
 				return err
+			}
+		}
+		prev = cur
+	}
+	if prev != nil {
+		l := prev
+		prev = nil
+		_, err := in.endLoad(ctx, fileID, path, l, free)
+		return err
+	}
+	return nil
+}
+
+// loading is a batch whose rows are being copied in, in a transaction
+// not yet committed.
+type loading struct {
+	b    *batch
+	days []string
+	tx   pgx.Tx
+	err  error
+	done chan struct{} // closed when the copy has ended
+}
+
+func (l *loading) wait() error { <-l.done; return l.err }
+
+// abandon waits for the copy and rolls its transaction back.
+func (l *loading) abandon() {
+	l.wait()
+	if l.tx != nil {
+		l.tx.Rollback(context.Background())
+	}
+}
+
+// startLoad creates the batch's partitions and starts copying its rows in
+// a transaction of its own, in the background.
+func (in *ingester) startLoad(ctx context.Context, b *batch) (*loading, error) {
+	l := &loading{b: b, days: make([]string, 0, len(b.days)), done: make(chan struct{})}
+	for d := range b.days {
+		if err := in.parts.Ensure(ctx, in.dec.table(), d); err != nil {
+			return nil, err
+		}
+		l.days = append(l.days, d.Format("2006-01-02"))
+	}
+	go func() {
+		defer close(l.done)
+		if l.tx, l.err = in.db.Begin(ctx); l.err != nil {
+			return
+		}
+		conn := l.tx.Conn().PgConn()
+		if b.nrows > 0 {
+			if _, l.err = schema.CopyFrom(ctx, conn, in.dec.table(), in.dec.columns(), b.rows.Finish()); l.err != nil {
+				return
 			}
 		}
 		if b.nrejects > 0 {
-			if _, err := schema.CopyFrom(ctx, conn, "rejects", rejectColumns, b.rejects.Finish()); err != nil {
-				return err
-			}
+			_, l.err = schema.CopyFrom(ctx, conn, "rejects", rejectColumns, b.rejects.Finish())
 		}
-		tag, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects, b.checkOffset, b.checkSum)
-		if err != nil {
-			return fmt.Errorf("advance ledger: %w", err)
-		}
-		if tag.RowsAffected() != 1 {
-			// A reload removed the file's entry meanwhile: rows without
-			// it would be loaded twice. The batch rolls back.
-			return fmt.Errorf("advance ledger: the file's ledger entry %d is gone (reloaded meanwhile?)", fileID)
-		}
-		if in.opt.Tally != nil {
-			t := Tally{Source: in.src.Name, Lines: b.lines, Rows: b.nrows, Rejects: b.nrejects}
-			if err := in.opt.Tally(ctx, tx, t); err != nil {
-				return fmt.Errorf("tally the batch: %w", err)
-			}
-		}
-		if b.state != nil && !in.reload {
-			if _, err := tx.Exec(ctx, saveState, in.src.Name, b.state); err != nil {
-				return fmt.Errorf("save mail state: %w", err)
-			}
-		}
-		if len(days) > 0 {
-			if _, err := tx.Exec(ctx, touchDays, in.dec.table(), days); err != nil {
-				return fmt.Errorf("record days: %w", err)
-			}
-		}
-		return nil
-	})
+	}()
+	return l, nil
+}
+
+// endLoad waits for a batch's rows, advances the ledger in the same
+// transaction and commits it, then gives the batch back to the reader.
+// stop: reading the file failed after this batch.
+func (in *ingester) endLoad(ctx context.Context, fileID int64, path string, l *loading, free chan<- *batch) (stop bool, err error) {
+	if err := l.wait(); err != nil {
+		l.abandon()
+		return false, err
+	}
+	b := l.b
+	if err := in.commit(ctx, l.tx, fileID, b, l.days); err != nil {
+		l.abandon()
+		return false, err
+	}
+	readErr := b.readErr
+	free <- b
+	if readErr != nil {
+		in.fileError(path, b.endOffset, readErr)
+		return true, nil
+	}
+	return false, nil
+}
+
+// commit advances the ledger in the transaction that copied the batch's
+// rows, and commits it.
+func (in *ingester) commit(ctx context.Context, tx pgx.Tx, fileID int64, b *batch, days []string) error {
+	tag, err := tx.Exec(ctx, advanceLedger, fileID, b.endOffset, b.endLine, b.nrows, b.nrejects, b.checkOffset, b.checkSum)
 	if err != nil {
+		return fmt.Errorf("advance ledger: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		// A reload removed the file's entry meanwhile: rows without
+		// it would be loaded twice. The batch rolls back.
+		return fmt.Errorf("advance ledger: the file's ledger entry %d is gone (reloaded meanwhile?)", fileID)
+	}
+	if in.opt.Tally != nil {
+		t := Tally{Source: in.src.Name, Lines: b.lines, Rows: b.nrows, Rejects: b.nrejects}
+		if err := in.opt.Tally(ctx, tx, t); err != nil {
+			return fmt.Errorf("tally the batch: %w", err)
+		}
+	}
+	if b.state != nil && !in.reload {
+		if _, err := tx.Exec(ctx, saveState, in.src.Name, b.state); err != nil {
+			return fmt.Errorf("save mail state: %w", err)
+		}
+	}
+	if len(days) > 0 {
+		if _, err := tx.Exec(ctx, touchDays, in.dec.table(), days); err != nil {
+			return fmt.Errorf("record days: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 	in.res.Lines += b.lines
