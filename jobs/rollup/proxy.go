@@ -157,7 +157,7 @@ func proxyHost(url []byte) []byte {
 	if p := schemeEnd(url); p >= 0 {
 		r := url[p:]
 		end := hostEnd(r) // without a user part
-		if at := bytes.IndexAny(r, "/?#@"); at >= 0 && r[at] == '@' {
+		if at := indexIn(r, &userStop); at >= 0 && r[at] == '@' {
 			if e := at + 1 + hostEnd(r[at+1:]); e >= end {
 				return r[at+1 : e]
 			}
@@ -196,15 +196,45 @@ func isAlpha(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' 
 // hostEnd is the longest match of (\[[^]/]*\]|[^/?#:]*) at the start of r.
 func hostEnd(r []byte) int {
 	end := len(r)
-	if i := bytes.IndexAny(r, "/?#:"); i >= 0 {
+	if i := indexIn(r, &hostStop); i >= 0 {
 		end = i
 	}
 	if len(r) > 0 && r[0] == '[' {
-		if i := bytes.IndexAny(r[1:], "]/"); i >= 0 && r[1+i] == ']' && i+2 > end {
+		if i := indexIn(r[1:], &bracketStop); i >= 0 && r[1+i] == ']' && i+2 > end {
 			end = i + 2
 		}
 	}
 	return end
+}
+
+// byteSet is a set of ASCII bytes for indexIn.
+type byteSet [256]bool
+
+func newByteSet(chars string) byteSet {
+	var s byteSet
+	for i := 0; i < len(chars); i++ {
+		s[chars[i]] = true
+	}
+	return s
+}
+
+// The bytes that end the parts of a URL, as the regular expression's
+// bracket expressions say.
+var (
+	userStop    = newByteSet("/?#@") // [^/?#@]*@
+	hostStop    = newByteSet("/?#:") // [^/?#:]*
+	bracketStop = newByteSet("]/")   // \[[^]/]*\]
+)
+
+// indexIn is the index of the first byte of b in set, or -1: bytes.IndexAny
+// without building its set on every call.
+func indexIn(b []byte, set *byteSet) int {
+	for i, c := range b {
+		if set[c] {
+			return i
+		}
+	}
+	return -1
 }
 
 // asciiLower is lower() where the database's character classification is

@@ -228,11 +228,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, opt Option
 		if err != nil {
 			return res, err
 		}
+		began := time.Now()
 		if err := Day(ctx, pool, dt.Table, day, opt); err != nil {
 			return res, err
 		}
 		res.Recomputed = append(res.Recomputed, dt)
-		opt.Log.Debug("rolled up", "table", dt.Table, "day", dt.Day)
+		opt.Log.Debug("rolled up", "table", dt.Table, "day", dt.Day, "seconds", time.Since(began).Seconds())
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
