@@ -65,7 +65,7 @@ func runGo(db *pgtest.DB, table string, lowerInGo bool) error {
 }
 
 // snapshot is every row of the tables as PostgreSQL prints them: NULL and
-// ” differ, text is byte for byte.
+// the empty text differ, text is byte for byte.
 func snapshot(t *testing.T, db *pgtest.DB, tables ...string) string {
 	t.Helper()
 	var out strings.Builder

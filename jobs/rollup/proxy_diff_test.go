@@ -95,7 +95,7 @@ func proxyURL(r *rand.Rand) *string {
 
 // proxyRows are hand-picked rows, every odd URL and status on its own,
 // and n random combinations; empty is the LAN name of the row with none
-// (NULL, or ”), as a day cannot have both (they share a key).
+// (NULL, or the empty text), as a day cannot have both (they share a key).
 func proxyRows(r *rand.Rand, n int, empty *string, nullURL bool) [][]any {
 	var rows [][]any
 	row := func(lan *string, ip string, url *string, size int64, status *string) {
