@@ -24,11 +24,48 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-// Tables are the raw tables with aggregates, and the SQL that computes them.
-var Tables = []struct{ Table, File string }{
-	{"proxy", "sql/proxy.sql"},
-	{"http", "sql/http.sql"},
-	{"mta", "sql/mail.sql"},
+// Tables are the raw tables with aggregates, and the SQL or the Go that
+// computes them.
+var Tables = []struct {
+	Table, File string
+	// Compute, where set, reads the day's rows once and sums them in Go.
+	Compute func(ctx context.Context, tx pgx.Tx, d dayRange) error
+}{
+	{Table: "proxy", Compute: proxyDay},
+	{Table: "http", Compute: httpDay},
+	{Table: "mta", File: "sql/mail.sql"},
+}
+
+// dayRange is one local day of a raw table: its rows are those of src (its
+// partition, or the parent when it has none) in [start, end).
+type dayRange struct {
+	src        string
+	day        time.Time // local midnight
+	start, end time.Time
+	// lowerInGo: the database's lower() changes only A-Z.
+	lowerInGo bool
+}
+
+// aggTable is one aggregate table's rows of a day, binary COPY encoded.
+type aggTable struct {
+	name string
+	cols []string
+	data []byte
+}
+
+// replaceDay replaces the day's rows of each table with its new ones.
+// Table names are the code's own.
+func replaceDay(ctx context.Context, tx pgx.Tx, d dayRange, tables []aggTable) error {
+	date := d.day.Format("2006-01-02")
+	for _, t := range tables {
+		if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{t.name}.Sanitize()+" WHERE day = $1", date); err != nil {
+			return fmt.Errorf("delete the day's %s: %w", t.name, err)
+		}
+		if _, err := schema.CopyFrom(ctx, tx.Conn().PgConn(), t.name, t.cols, t.data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Options tune a rollup.
@@ -76,18 +113,22 @@ func statements(file string) ([]string, error) {
 
 // Day recomputes table's aggregates for the local day holding t.
 func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt Options) error {
-	file := ""
+	file, found := "", false
+	var compute func(context.Context, pgx.Tx, dayRange) error
 	for _, tb := range Tables {
 		if tb.Table == table {
-			file = tb.File
+			file, compute, found = tb.File, tb.Compute, true
 		}
 	}
-	if file == "" {
+	if !found {
 		return fmt.Errorf("rollup: no aggregates for table %q", table)
 	}
-	sts, err := statements(file)
-	if err != nil {
-		return err
+	var sts []string
+	if compute == nil {
+		var err error
+		if sts, err = statements(file); err != nil {
+			return err
+		}
 	}
 	day := schema.Day(t, opt.Loc)
 	date := day.Format("2006-01-02")
@@ -115,14 +156,23 @@ func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt
 	if !exists {
 		src = table
 	}
+	rng := dayRange{src: src, day: day, start: day, end: schema.NextDay(day)}
+	if compute != nil {
+		if err := pool.QueryRow(ctx, cLowerSQL).Scan(&rng.lowerInGo); err != nil {
+			return fmt.Errorf("rollup %s %s: %w", table, date, err)
+		}
+	}
 	from := pgx.Identifier{src}.Sanitize()
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Mark the day clean first: the row lock waits for an ingest that
 		// is adding rows to this day, and an ingest that commits after
 		// this marks it dirty again, so no committed row is ever missed.
 		if _, err := tx.Exec(ctx, `INSERT INTO ingest_days (tbl, day, dirty) VALUES ($1, $2, false)
 			ON CONFLICT (tbl, day) DO UPDATE SET dirty = false`, table, date); err != nil {
 			return err
+		}
+		if compute != nil {
+			return compute(ctx, tx, rng)
 		}
 		for _, st := range sts {
 			st = strings.ReplaceAll(st, "{{day_rows}}", from)
@@ -178,11 +228,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, opt Option
 		if err != nil {
 			return res, err
 		}
+		began := time.Now()
 		if err := Day(ctx, pool, dt.Table, day, opt); err != nil {
 			return res, err
 		}
 		res.Recomputed = append(res.Recomputed, dt)
-		opt.Log.Debug("rolled up", "table", dt.Table, "day", dt.Day)
+		opt.Log.Debug("rolled up", "table", dt.Table, "day", dt.Day, "seconds", time.Since(began).Seconds())
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

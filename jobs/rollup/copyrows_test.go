@@ -1,0 +1,63 @@
+package rollup
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/ispacct/ispacct/schema"
+)
+
+// TestCopyRowsAnyChunks: a binary COPY stream decodes the same whatever
+// pieces it arrives in, NULL apart from the empty text, and a cut stream is an error.
+func TestCopyRowsAnyChunks(t *testing.T) {
+	var b schema.CopyBuffer
+	b.Reset()
+	var want []string
+	for i := 0; i < 200; i++ {
+		b.Row(3)
+		b.String(strings.Repeat("x", i%7))
+		if i%3 == 0 {
+			b.Null()
+		} else {
+			b.String(fmt.Sprint(i))
+		}
+		b.Int64(int64(i))
+		want = append(want, fmt.Sprintf("%q %v %d", strings.Repeat("x", i%7), i%3 == 0, i))
+	}
+	data := b.Finish()
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, maxChunk := range []int{1, 2, 7, 100, len(data)} {
+		var got []string
+		c := newCopyRows(3, func(f [][]byte) error {
+			n, err := bigint(f[2])
+			if err != nil || f[0] == nil {
+				return errCopyFormat
+			}
+			got = append(got, fmt.Sprintf("%q %v %d", f[0], f[1] == nil, n))
+			return nil
+		})
+		for rest := data; len(rest) > 0; {
+			n := min(1+r.IntN(maxChunk), len(rest))
+			if _, err := c.Write(rest[:n]); err != nil {
+				t.Fatalf("chunks up to %d: %v", maxChunk, err)
+			}
+			rest = rest[n:]
+		}
+		if err := c.finish(); err != nil {
+			t.Fatalf("chunks up to %d: %v", maxChunk, err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("chunks up to %d: got %v", maxChunk, got)
+		}
+	}
+	c := newCopyRows(3, func([][]byte) error { return nil })
+	c.Write(data[:len(data)-5])
+	if c.finish() == nil {
+		t.Fatal("a cut stream decoded without an error")
+	}
+	if _, err := newCopyRows(2, func([][]byte) error { return nil }).Write(data); err == nil {
+		t.Fatal("rows of 3 fields decoded as rows of 2")
+	}
+}
