@@ -1,12 +1,8 @@
 package ingest_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -22,20 +18,10 @@ import (
 // before it, with the ledger saying so, and the next run loads the rest.
 func TestOverlappedBatchesLoadAPrefix(t *testing.T) {
 	db := pgtest.New(t)
-	path := filepath.Join(t.TempDir(), "access.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
 	const n = 60000
-	for i := range n {
-		// Five local days: each run of 15,000 lines starts a day later,
-		// at 22:39, and runs past midnight.
-		fmt.Fprintf(w, "%d.000 5 10.4.24.%d TCP_MISS/200 %d GET http://x.example/%d - HIER_NONE/- text/html\n", 1795215541+(i/15000)*86400+i%15000, 2+i%250, 1000+i, i)
-	}
-	w.Flush()
-	f.Close()
+	// Five local days: each run of 15,000 lines starts a day later, at
+	// 22:39, and runs past midnight.
+	path := squidLog(t, n, func(i int) int64 { return 1795215541 + int64(i/15000)*86400 + int64(i%15000) })
 	src := ingest.Source{Name: "squid", Format: "squid", Files: []string{path}}
 	batches := 0
 	failAt := 9
