@@ -38,76 +38,27 @@ func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, heads 
 	}
 	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: sty, loc: loc, title: title}
 	p.w.WriteString(`<sheetData>`)
-	head := make([]any, len(cols))
+	head := make([]Field, len(cols))
 	for i, c := range cols {
-		head[i] = c.Title
+		head[i] = Field{Kind: TextField, B: []byte(c.Title)}
 	}
 	return p, p.row(head, heads)
 }
 
-// add writes a data row.
-func (p *rawPart) add(values []any) error { return p.row(values, nil) }
-
-// row writes one row; styles, when given, are its cells' (the header's),
+// row writes a row of raw fields, one per column: a NULL or empty text is
+// an empty cell, an address is text, a time is an Excel date in the
+// workbook's zone. styles, when given, are its cells' (the header's),
 // else each column's kind sets the style.
-func (p *rawPart) row(values []any, styles []int) error {
-	p.rows++
-	b := append(p.line[:0], `<row r="`...)
-	b = strconv.AppendInt(b, int64(p.rows), 10)
-	b = append(b, `">`...)
-	for i, v := range values {
-		var s int
-		if styles != nil {
-			s = styles[i]
-		} else {
-			s = p.sty[p.cols[i].Kind]
-		}
-		b = p.cell(b, v, s)
-	}
-	b = append(b, `</row>`...)
-	p.line = b
-	_, err := p.w.Write(b)
-	return err
-}
-
-func (p *rawPart) cell(b []byte, v any, style int) []byte {
-	num := func(b []byte, f func([]byte) []byte) []byte {
-		b = append(b, `<c s="`...)
-		b = strconv.AppendInt(b, int64(style), 10)
-		b = append(b, `"><v>`...)
-		b = f(b)
-		return append(b, `</v></c>`...)
-	}
-	switch x := v.(type) {
-	case nil:
-		return append(b, `<c/>`...)
-	case string:
-		if x == "" {
-			return append(b, `<c/>`...)
-		}
-		return appendTextCell(b, []byte(x), style)
-	case int64:
-		return num(b, func(b []byte) []byte { return strconv.AppendInt(b, x, 10) })
-	case int32:
-		return num(b, func(b []byte) []byte { return strconv.AppendInt(b, int64(x), 10) })
-	case float64:
-		return num(b, func(b []byte) []byte { return strconv.AppendFloat(b, x, 'f', -1, 64) })
-	case time.Time:
-		return num(b, func(b []byte) []byte { return strconv.AppendFloat(b, excelSerial(x, p.loc), 'f', -1, 64) })
-	}
-	return p.cell(b, fmt.Sprint(v), style)
-}
-
-// fields writes a data row of raw fields: a NULL or empty text is an
-// empty cell, an address is text, a time is an Excel date in the
-// workbook's zone; the bytes are those add writes for the same values.
-func (p *rawPart) fields(fs []Field) error {
+func (p *rawPart) row(fs []Field, styles []int) error {
 	p.rows++
 	b := append(p.line[:0], `<row r="`...)
 	b = strconv.AppendInt(b, int64(p.rows), 10)
 	b = append(b, `">`...)
 	for i := range fs {
 		f, style := &fs[i], p.sty[p.cols[i].Kind]
+		if styles != nil {
+			style = styles[i]
+		}
 		switch f.Kind {
 		case Null:
 			b = append(b, `<c/>`...)

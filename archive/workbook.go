@@ -305,7 +305,6 @@ type RawSheet struct {
 	cur   *rawPart
 	done  []rawDone
 	parts int
-	rows  int64
 }
 
 // rawDone is a finished sheet of a raw sheet, waiting for Attach.
@@ -357,31 +356,15 @@ func (r *RawSheet) finish() error {
 	return nil
 }
 
-// Add writes one row.
-func (r *RawSheet) Add(values ...any) error {
-	if err := r.room(); err != nil {
-		return err
-	}
-	return r.cur.add(values)
-}
-
-// AddFields writes one row of raw fields, one per column.
+// AddFields writes one row of raw fields, one per column; past the row
+// limit it goes on in the next sheet.
 func (r *RawSheet) AddFields(fields []Field) error {
-	if err := r.room(); err != nil {
-		return err
-	}
-	return r.cur.fields(fields)
-}
-
-// room starts the next sheet when the current one is full.
-func (r *RawSheet) room() error {
 	if r.cur.rows-1 >= r.w.maxRows {
 		if err := r.next(); err != nil {
 			return err
 		}
 	}
-	r.rows++
-	return nil
+	return r.cur.row(fields, nil)
 }
 
 // End ends the last sheet; the rows are complete, the sheets not yet in

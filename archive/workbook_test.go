@@ -36,7 +36,8 @@ func buildTestWorkbook(t *testing.T, maxRows int) []byte {
 		t.Fatal(err)
 	}
 	for i := 0; i < 8; i++ {
-		if err := raw.Add(fmt.Sprintf("@url%d", i), stamp.Add(time.Duration(i)*time.Hour), int64(i)); err != nil {
+		if err := raw.AddFields([]Field{{Kind: TextField, B: fmt.Appendf(nil, "@url%d", i)},
+			{Kind: TimeField, I: stamp.Add(time.Duration(i) * time.Hour).UnixMicro()}, {Kind: IntField, I: int64(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,7 +50,7 @@ func buildTestWorkbook(t *testing.T, maxRows int) []byte {
 	// A second raw sheet makes several streamed sheets, whose order the
 	// library leaves to chance.
 	m, _ := w.Raw("mail", []Column{{"msgid", 20, Text}})
-	m.Add("-x")
+	m.AddFields([]Field{{Kind: TextField, B: []byte("-x")}})
 	m.Close()
 	var buf bytes.Buffer
 	if err := w.Save(&buf); err != nil {
