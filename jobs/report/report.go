@@ -137,13 +137,16 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	res.Bytes, res.SHA256, err = atomicfile.WriteSum(res.Path, opt.Perm, func(w io.Writer) error {
 		z := archive.NewZip(w, p.Start)
 		for _, t := range rawTables {
-			var asc io.Writer
+			var (
+				asc   io.Writer
+				sheet *archive.RawSheet
+				err   error
+			)
 			if p.Kind != "month" || !opt.NoMonthlyRaw {
 				if asc, err = z.Create(t.asc); err != nil {
 					return err
 				}
 			}
-			var sheet *archive.RawSheet
 			if opt.RawSheets {
 				if sheet, err = wb.Raw(t.sheet, t.cols); err != nil {
 					return err
@@ -155,6 +158,10 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 			}
 			n, err := rawPass(ctx, conn, t, p, opt.Loc, asc, sheet)
 			if err != nil {
+				// A failed summary cancels the rows: say what failed.
+				if werr := g.Wait(); werr != nil {
+					return fmt.Errorf("%s: %w", WorkbookName(p), werr)
+				}
 				return err
 			}
 			if sheet != nil {
