@@ -477,22 +477,27 @@ func (in *ingester) loadAll(ctx context.Context, fileID int64, path string, full
 			prev.abandon()
 		}
 	}()
+	// finish commits the load still open; stop: reading failed after it.
+	finish := func() (stop bool, err error) {
+		l := prev
+		prev = nil
+		return in.endLoad(ctx, fileID, path, l, free)
+	}
 	for b := range full {
 		if prev != nil {
-			// A new partition waits for the lock the load still open
-			// holds on the parent: that load ends first.
-			for d := range b.days {
-				missing, err := in.parts.Missing(ctx, in.dec.table(), d)
-				if err != nil {
+			// One connection loads one batch at a time; and a new
+			// partition would wait for the lock the open load holds on
+			// the parent: that load ends first.
+			wait := !overlap
+			if !wait {
+				var err error
+				if wait, err = in.newPartition(ctx, b); err != nil {
 					return err
 				}
-				if missing {
-					l := prev
-					prev = nil
-					if stop, err := in.endLoad(ctx, fileID, path, l, free); err != nil || stop {
-						return err
-					}
-					break
+			}
+			if wait {
+				if stop, err := finish(); err != nil || stop {
+					return err
 				}
 			}
 		}
@@ -500,28 +505,30 @@ func (in *ingester) loadAll(ctx context.Context, fileID int64, path string, full
 		if err != nil {
 			return err
 		}
-		if !overlap {
-			prev, cur = cur, nil
-		}
 		if prev != nil {
-			stop, err := in.endLoad(ctx, fileID, path, prev, free)
-			prev = nil
-			if err != nil || stop {
-				if cur != nil {
-					cur.abandon()
-				}
+			if stop, err := finish(); err != nil || stop {
+				cur.abandon()
 				return err
 			}
 		}
 		prev = cur
 	}
 	if prev != nil {
-		l := prev
-		prev = nil
-		_, err := in.endLoad(ctx, fileID, path, l, free)
+		_, err := finish()
 		return err
 	}
 	return nil
+}
+
+// newPartition reports whether a batch has rows for a day whose partition
+// is still to be made.
+func (in *ingester) newPartition(ctx context.Context, b *batch) (bool, error) {
+	for d := range b.days {
+		if missing, err := in.parts.Missing(ctx, in.dec.table(), d); err != nil || missing {
+			return missing, err
+		}
+	}
+	return false, nil
 }
 
 // loading is a batch whose rows are being copied in, in a transaction
