@@ -3,6 +3,8 @@ package rollup
 import (
 	"encoding/binary"
 	"slices"
+
+	"github.com/ispacct/ispacct/schema"
 )
 
 // clientSet counts distinct inet values as count(DISTINCT) does: two are
@@ -37,7 +39,7 @@ func (s *clientSet) add(f []byte) error {
 		return nil
 	}
 	if len(f) < 4 || len(f) > 20 || int(f[3]) != len(f)-4 {
-		return errCopyFormat
+		return schema.ErrCopyFormat
 	}
 	var k [20]byte
 	copy(k[:], f)

@@ -72,7 +72,7 @@ func (a *httpAgg) row(f [][]byte) error {
 	}
 	if st := f[3]; st != nil {
 		if len(st) != 2 {
-			return errCopyFormat
+			return schema.ErrCopyFormat
 		}
 		if int16(binary.BigEndian.Uint16(st)) >= 400 {
 			v.errors++

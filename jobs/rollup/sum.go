@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/bits"
 	"time"
+
+	"github.com/ispacct/ispacct/schema"
 )
 
 // sum128 adds bigints without overflow, as PostgreSQL's sum(bigint) does in
@@ -53,7 +55,7 @@ func int64s(dst []int64, sums ...sum128) ([]int64, error) {
 // bigint decodes a binary int8 field.
 func bigint(f []byte) (int64, error) {
 	if len(f) != 8 {
-		return 0, errCopyFormat
+		return 0, schema.ErrCopyFormat
 	}
 	return int64(binary.BigEndian.Uint64(f)), nil
 }

@@ -1,18 +1,17 @@
-package rollup
+package schema
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/ispacct/ispacct/schema"
 )
 
-// TestCopyRowsAnyChunks: a binary COPY stream decodes the same whatever
+// TestCopyReaderAnyChunks: a binary COPY stream decodes the same whatever
 // pieces it arrives in, NULL apart from the empty text, and a cut stream is an error.
-func TestCopyRowsAnyChunks(t *testing.T) {
-	var b schema.CopyBuffer
+func TestCopyReaderAnyChunks(t *testing.T) {
+	var b CopyBuffer
 	b.Reset()
 	var want []string
 	for i := 0; i < 200; i++ {
@@ -30,12 +29,11 @@ func TestCopyRowsAnyChunks(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, maxChunk := range []int{1, 2, 7, 100, len(data)} {
 		var got []string
-		c := newCopyRows(3, func(f [][]byte) error {
-			n, err := bigint(f[2])
-			if err != nil || f[0] == nil {
-				return errCopyFormat
+		c := NewCopyReader(3, func(f [][]byte) error {
+			if len(f[2]) != 8 || f[0] == nil {
+				return ErrCopyFormat
 			}
-			got = append(got, fmt.Sprintf("%q %v %d", f[0], f[1] == nil, n))
+			got = append(got, fmt.Sprintf("%q %v %d", f[0], f[1] == nil, int64(binary.BigEndian.Uint64(f[2]))))
 			return nil
 		})
 		for rest := data; len(rest) > 0; {
@@ -45,31 +43,31 @@ func TestCopyRowsAnyChunks(t *testing.T) {
 			}
 			rest = rest[n:]
 		}
-		if err := c.finish(); err != nil {
+		if err := c.Finish(); err != nil {
 			t.Fatalf("chunks up to %d: %v", maxChunk, err)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("chunks up to %d: got %v", maxChunk, got)
 		}
 	}
-	c := newCopyRows(3, func([][]byte) error { return nil })
+	c := NewCopyReader(3, func([][]byte) error { return nil })
 	c.Write(data[:len(data)-5])
-	if c.finish() == nil {
+	if c.Finish() == nil {
 		t.Fatal("a cut stream decoded without an error")
 	}
-	if _, err := newCopyRows(2, func([][]byte) error { return nil }).Write(data); err == nil {
+	if _, err := NewCopyReader(2, func([][]byte) error { return nil }).Write(data); err == nil {
 		t.Fatal("rows of 3 fields decoded as rows of 2")
 	}
 }
 
-// FuzzCopyRows: any bytes, in any two pieces, decode or fail without a
+// FuzzCopyReader: any bytes, in any two pieces, decode or fail without a
 // panic; three text fields made of the input, encoded, decode to
 // themselves whatever the cut.
-func FuzzCopyRows(f *testing.F) {
+func FuzzCopyReader(f *testing.F) {
 	f.Add([]byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x01a\xff\xff\xff\xff\x00\x00\x00\x00\xff\xff"), uint16(5))
 	f.Add([]byte("host|url|"), uint16(3))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
-		write := func(c *copyRows, b []byte) error {
+		write := func(c *CopyReader, b []byte) error {
 			k := int(cut) % (len(b) + 1)
 			if _, err := c.Write(b[:k]); err != nil {
 				return err
@@ -77,27 +75,27 @@ func FuzzCopyRows(f *testing.F) {
 			_, err := c.Write(b[k:])
 			return err
 		}
-		c := newCopyRows(3, func(fs [][]byte) error {
+		c := NewCopyReader(3, func(fs [][]byte) error {
 			if len(fs) != 3 {
 				t.Fatalf("%d fields", len(fs))
 			}
 			return nil
 		})
 		if write(c, data) == nil {
-			c.finish()
+			c.Finish()
 		}
 		parts := strings.SplitN(string(data), "|", 3)
 		for len(parts) < 3 {
 			parts = append(parts, "")
 		}
-		var b schema.CopyBuffer
+		var b CopyBuffer
 		b.Reset()
 		b.Row(3)
 		for _, p := range parts {
 			b.String(p)
 		}
 		var got []string
-		c = newCopyRows(3, func(fs [][]byte) error {
+		c = NewCopyReader(3, func(fs [][]byte) error {
 			for _, x := range fs {
 				got = append(got, string(x))
 			}
@@ -106,7 +104,7 @@ func FuzzCopyRows(f *testing.F) {
 		if err := write(c, b.Finish()); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.finish(); err != nil {
+		if err := c.Finish(); err != nil {
 			t.Fatal(err)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(parts) {
