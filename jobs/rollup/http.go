@@ -1,7 +1,6 @@
 package rollup
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -38,33 +37,20 @@ type httpUser struct {
 	bytes    sum128
 }
 
-type httpAgg struct {
-	vhosts    map[string]*httpVhost
-	nullVhost *httpVhost
-}
+// httpAgg sums a day's web rows, by vhost.
+type httpAgg struct{ *groups[httpVhost] }
 
-func (a *httpAgg) vhost(name []byte) *httpVhost {
-	if name == nil {
-		if a.nullVhost == nil {
-			a.nullVhost = &httpVhost{users: map[string]*httpUser{}}
-		}
-		return a.nullVhost
-	}
-	v := a.vhosts[string(name)]
-	if v == nil {
-		v = &httpVhost{name: bytes.Clone(name), users: map[string]*httpUser{}}
-		a.vhosts[string(v.name)] = v
-	}
-	return v
+func newHTTPAgg() httpAgg {
+	return httpAgg{newGroups(func(name []byte) *httpVhost { return &httpVhost{name: name, users: map[string]*httpUser{}} })}
 }
 
 // row adds one row: url, ip, size, status, htuser.
-func (a *httpAgg) row(f [][]byte) error {
+func (a httpAgg) row(f [][]byte) error {
 	size, err := bigint(f[2])
 	if err != nil {
 		return err
 	}
-	v := a.vhost(f[0])
+	v := a.get(f[0])
 	v.requests++
 	v.bytes.add(size)
 	if err := v.clients.add(f[1]); err != nil {
@@ -92,18 +78,11 @@ func (a *httpAgg) row(f [][]byte) error {
 
 // httpDay recomputes agg_http_vhost and agg_http_user of the day.
 func httpDay(ctx context.Context, tx pgx.Tx, d dayRange) error {
-	a := &httpAgg{vhosts: map[string]*httpVhost{}}
+	a := newHTTPAgg()
 	if _, err := dayRows(ctx, tx, d, httpCols, a.row); err != nil {
 		return err
 	}
-	vhosts := make([]*httpVhost, 0, len(a.vhosts)+1)
-	if a.nullVhost != nil {
-		vhosts = append(vhosts, a.nullVhost)
-	}
-	for _, v := range a.vhosts {
-		vhosts = append(vhosts, v)
-	}
-	slices.SortFunc(vhosts, func(x, y *httpVhost) int { return bytes.Compare(x.name, y.name) })
+	vhosts := a.sorted(func(v *httpVhost) []byte { return v.name })
 
 	date := pgDate(d.day)
 	var vhostBuf, userBuf schema.CopyBuffer

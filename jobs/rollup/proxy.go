@@ -41,34 +41,20 @@ type proxySite struct {
 	bytes    sum128
 }
 
-// proxyAgg sums a day's proxy rows.
-type proxyAgg struct {
-	lans    map[string]*proxyLAN
-	nullLAN *proxyLAN
-}
+// proxyAgg sums a day's proxy rows, by LAN.
+type proxyAgg struct{ *groups[proxyLAN] }
 
-func (a *proxyAgg) lan(name []byte) *proxyLAN {
-	if name == nil {
-		if a.nullLAN == nil {
-			a.nullLAN = &proxyLAN{sites: map[string]*proxySite{}}
-		}
-		return a.nullLAN
-	}
-	l := a.lans[string(name)]
-	if l == nil {
-		l = &proxyLAN{name: bytes.Clone(name), sites: map[string]*proxySite{}}
-		a.lans[string(l.name)] = l
-	}
-	return l
+func newProxyAgg() proxyAgg {
+	return proxyAgg{newGroups(func(name []byte) *proxyLAN { return &proxyLAN{name: name, sites: map[string]*proxySite{}} })}
 }
 
 // row adds one row: lan_name, ip_client, url, size, status.
-func (a *proxyAgg) row(f [][]byte) error {
+func (a proxyAgg) row(f [][]byte) error {
 	size, err := bigint(f[3])
 	if err != nil {
 		return err
 	}
-	l := a.lan(f[0])
+	l := a.get(f[0])
 	l.requests++
 	l.bytes.add(size)
 	if err := l.clients.add(f[1]); err != nil {
@@ -256,18 +242,11 @@ func asciiLower(s string) string {
 
 // proxyDay recomputes agg_proxy_lan and agg_proxy_site of the day.
 func proxyDay(ctx context.Context, tx pgx.Tx, d dayRange) error {
-	a := &proxyAgg{lans: map[string]*proxyLAN{}}
+	a := newProxyAgg()
 	if _, err := dayRows(ctx, tx, d, proxyCols, a.row); err != nil {
 		return err
 	}
-	lans := make([]*proxyLAN, 0, len(a.lans)+1)
-	if a.nullLAN != nil {
-		lans = append(lans, a.nullLAN)
-	}
-	for _, l := range a.lans {
-		lans = append(lans, l)
-	}
-	slices.SortFunc(lans, func(x, y *proxyLAN) int { return bytes.Compare(x.name, y.name) })
+	lans := a.sorted(func(l *proxyLAN) []byte { return l.name })
 
 	// lower() of every host, once.
 	var raw []string
