@@ -8,6 +8,7 @@ import (
 
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/report"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // JobResend is a re-request in the ledger: archives rebuilt and delivered
@@ -42,6 +43,10 @@ func Resend(ctx context.Context, deps Deps, periods []report.Period, opt deliver
 	log := deps.Log.With("job", JobResend, "period", res.Period, "by", deps.By)
 	log.Info("re-request started", "periods", len(periods), "channels", opt.Channels)
 	dres, err := deliver.Resend(ctx, deps.Pool, periods, opt)
+	var held *lock.HeldError
+	if errors.As(err, &held) {
+		return res, err // another delivery runs: nothing ran, nothing to record
+	}
 	res.Deliver = dres
 	res.FinishedAt = ptr(time.Now())
 	res.Seconds = res.FinishedAt.Sub(res.StartedAt).Seconds()

@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/ispacct/ispacct/jobs/deliver"
 	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/jobs/run"
+	"github.com/ispacct/ispacct/lock"
 )
 
 // TestResendInLedger: a re-request lands in the ledger as job resend with
@@ -48,5 +50,27 @@ func TestResendInLedger(t *testing.T) {
 		if it.Job == run.JobResend {
 			t.Fatalf("a re-request is not in the backlog: %+v", it)
 		}
+	}
+}
+
+// TestResendWhileDelivering: a re-request while another delivery holds its
+// lock says so and leaves no failed run in the ledger: nothing ran.
+func TestResendWhileDelivering(t *testing.T) {
+	e := newEnv(t, berlin(2026, 10, 28, 12, 0))
+	cfg, _ := e.config(t, "ispacct.toml", fmt.Sprintf("[mail]\nmaildir = %q\n", filepath.Join(e.dir, "Maildir")))
+	deps := run.Deps{Pool: e.db.Pool, Cfg: cfg, Log: e.log, Now: func() time.Time { return berlin(2026, 10, 29, 12, 0) }, By: "web:admin"}
+	l, err := lock.Acquire(context.Background(), e.db.Pool, deliver.LockName, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	opt := deliver.FromConfig(cfg, e.log)
+	opt.Channels = []string{deliver.ChannelMaildir}
+	var held *lock.HeldError
+	if _, err := run.Resend(context.Background(), deps, []report.Period{report.Day(berlin(2026, 10, 27, 0, 0), cfg.Loc)}, opt); !errors.As(err, &held) {
+		t.Fatalf("a re-request beside a delivery: %v, want the delivery's lock named", err)
+	}
+	if got := e.ledger(t); len(got) != 0 {
+		t.Fatalf("ledger: %q, want nothing", got)
 	}
 }
