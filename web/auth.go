@@ -78,9 +78,20 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, m
 		Data: loginPage{Next: safeNext(r.FormValue("next")), User: r.PostFormValue("user"), LoginCSRF: tok}})
 }
 
-// safeNext keeps a redirect after login on this site.
+// safeNext keeps a redirect after login on this site: a path of ours, or
+// "/". Browsers drop tabs and newlines from a URL and read a backslash as
+// a slash, so "/\t/evil.example" would leave the site: control bytes and
+// backslashes are refused before the path is judged.
 func safeNext(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return "/"
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f {
+			return "/"
+		}
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return p
@@ -111,15 +122,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var nopw *NoPasswordError
 	switch {
 	case errors.As(err, &nopw):
+		s.limit.release(addr, now)
 		s.log.Error("web: login impossible", "error", err)
 		s.showLogin(w, r, http.StatusServiceUnavailable, "No password is set yet. On the box, run: ispacct web passwd")
 		return
 	case err != nil:
+		s.limit.release(addr, now)
 		s.log.Error("web: login impossible", "error", err)
 		s.showLogin(w, r, http.StatusInternalServerError, "The password file cannot be read; the log says why.")
 		return
 	case !ok:
-		s.limit.failed(addr, now)
 		// What was typed as the name may be a password typed in the wrong
 		// field: only a name the password file knows goes into the log.
 		logged := "(unknown)"
@@ -130,7 +142,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
-	s.limit.succeeded(addr)
+	s.limit.succeeded(addr, now)
 	key, _ := s.sessions.start(user, now)
 	http.SetCookie(w, s.cookie(sessionCookie, key, time.Duration(s.cfg().Web.SessionHours)*time.Hour))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))

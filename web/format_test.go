@@ -1,6 +1,8 @@
 package web
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -43,7 +45,7 @@ func TestFormat(t *testing.T) {
 }
 
 // TestLimiter: five failures stop an address, twenty all addresses; the
-// window lets them in again.
+// window lets them in again. An allowed attempt counts until it succeeds.
 func TestLimiter(t *testing.T) {
 	l := newLimiter()
 	now := mustTime("2026-11-22T10:00:00Z")
@@ -51,7 +53,6 @@ func TestLimiter(t *testing.T) {
 		if ok, _ := l.allow("10.0.1.2", now); !ok {
 			t.Fatalf("attempt %d refused", i)
 		}
-		l.failed("10.0.1.2", now)
 	}
 	if ok, wait := l.allow("10.0.1.2", now); ok || wait != l.window {
 		t.Fatalf("sixth attempt: %v %v", ok, wait)
@@ -61,7 +62,6 @@ func TestLimiter(t *testing.T) {
 		if ok, _ := l.allow(addr, now); !ok {
 			t.Fatalf("address %d refused", i)
 		}
-		l.failed(addr, now)
 	}
 	if ok, _ := l.allow("10.0.1.99", now); ok {
 		t.Fatal("twenty failures overall must stop a new address too")
@@ -71,10 +71,64 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
+// TestLimiterSideBySide: attempts sent at once are counted as they are
+// let in, not after their passwords are checked; a success and a server
+// error take their attempt back.
+func TestLimiterSideBySide(t *testing.T) {
+	l := newLimiter()
+	now := mustTime("2026-11-22T10:00:00Z")
+	var wg sync.WaitGroup
+	var allowed atomic.Int32
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, _ := l.allow("10.0.1.2", now); ok {
+				allowed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := allowed.Load(); n != 5 {
+		t.Fatalf("60 attempts at once from one address: %d let in, want 5", n)
+	}
+	l.succeeded("10.0.1.2", now)
+	l.allow("10.0.1.3", now)
+	l.release("10.0.1.3", now)
+	if len(l.byAddr) != 0 || len(l.all) != 4 {
+		t.Fatalf("after a success and a server error: %v, %d overall; want none and 4", l.byAddr, len(l.all))
+	}
+}
+
 func mustTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
 	}
 	return t
+}
+
+// TestSafeNext: after login only a path of this site is followed;
+// anything a browser could read as another host goes to "/".
+func TestSafeNext(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"/", "/"},
+		{"/traffic?from=2026-11-01&to=2026-11-30", "/traffic?from=2026-11-01&to=2026-11-30"},
+		{"/archives#latest", "/archives#latest"},
+		{"", "/"},
+		{"traffic", "/"},
+		{"//evil.example/", "/"},
+		{"/\\evil.example", "/"},
+		{"/\t/evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\r/evil.example", "/"},
+		{"/\x7f/evil.example", "/"},
+		{"/%09/evil.example", "/%09/evil.example"}, // stays a path of ours: %09 is not decoded into a redirect
+		{"https://evil.example/", "/"},
+		{"/x:y", "/x:y"},
+	} {
+		if got := safeNext(tt.in); got != tt.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }

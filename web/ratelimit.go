@@ -22,7 +22,9 @@ func newLimiter() *limiter {
 }
 
 // allow reports whether addr may try to log in now, and else how long it
-// has to wait.
+// has to wait. An allowed attempt counts as failed from here on, until
+// succeeded or release says otherwise: counted only after the password
+// check, attempts sent side by side would all pass before any counted.
 func (l *limiter) allow(addr string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -33,22 +35,40 @@ func (l *limiter) allow(addr string, now time.Time) (bool, time.Duration) {
 	if len(l.all) >= l.overall {
 		return false, l.all[0].Add(l.window).Sub(now)
 	}
+	l.byAddr[addr] = append(l.byAddr[addr], now)
+	l.all = append(l.all, now)
 	return true, 0
 }
 
-// failed counts a failed login.
-func (l *limiter) failed(addr string, now time.Time) {
+// release takes back the attempt allow counted at now: it was not the
+// client's failure (the password file could not be read).
+func (l *limiter) release(addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.byAddr[addr] = append(l.byAddr[addr], now)
-	l.all = append(l.all, now)
+	l.byAddr[addr] = dropLast(l.byAddr[addr], now)
+	if len(l.byAddr[addr]) == 0 {
+		delete(l.byAddr, addr)
+	}
+	l.all = dropLast(l.all, now)
 }
 
-// succeeded forgets addr's failures.
-func (l *limiter) succeeded(addr string) {
+// succeeded forgets addr's failures, and takes back the attempt that
+// succeeded from the overall count.
+func (l *limiter) succeeded(addr string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.byAddr, addr)
+	l.all = dropLast(l.all, now)
+}
+
+// dropLast removes the last t from ts.
+func dropLast(ts []time.Time, t time.Time) []time.Time {
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].Equal(t) {
+			return append(ts[:i], ts[i+1:]...)
+		}
+	}
+	return ts
 }
 
 func (l *limiter) prune(now time.Time) {
