@@ -65,8 +65,11 @@ func CheckListen(addr string) error {
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return fmt.Errorf("port %q: want a number from 1 to 65535", port)
 	}
-	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
-		return fmt.Errorf("host %q: want an IP address of this box (127.0.0.1, 10.0.1.1) or localhost", host)
+	if host != "localhost" {
+		// Every address would serve the page on the customer VLANs too.
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			return fmt.Errorf("host %q: want one IP address of this box (127.0.0.1, 10.0.1.1) or localhost, not all of them", host)
+		}
 	}
 	return nil
 }

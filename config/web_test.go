@@ -17,6 +17,9 @@ func TestWeb(t *testing.T) {
 		{"no port", "[web]\nlisten = \"127.0.0.1\"\n", `web.listen = "127.0.0.1": want host:port`},
 		{"bad port", "[web]\nlisten = \"127.0.0.1:http\"\n", `web.listen = "127.0.0.1:http": port "http"`},
 		{"host name", "[web]\nlisten = \"box.example:8080\"\n", `host "box.example"`},
+		{"every address", "[web]\nlisten = \":8080\"\n", `host "": want one IP address of this box`},
+		{"every IPv4 address", "[web]\nlisten = \"0.0.0.0:8080\"\n", `host "0.0.0.0": want one IP address`},
+		{"every IPv6 address", "[web]\nlisten = \"[::]:8080\"\n", `host "::": want one IP address`},
 		{"cert without key", "[web]\ncert = \"c.pem\"\n", `web.cert and web.key go together`},
 		{"session too long", "[web]\nsession_hours = 1000\n", `web.session_hours = "1000": must be between 1 and 720`},
 	}
