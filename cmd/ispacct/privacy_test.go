@@ -52,7 +52,7 @@ func TestBillingDataPrivate(t *testing.T) {
 			db := pgtest.New(t)
 			// nobody must be able to get as far as the folders ispacct
 			// makes: all above them is open.
-			for d := dir; d != os.TempDir(); d = filepath.Dir(d) {
+			for d, tmp := dir, filepath.Clean(os.TempDir()); d != tmp && d != filepath.Dir(d); d = filepath.Dir(d) {
 				os.Chmod(d, 0o755)
 			}
 			cfg := filepath.Join(dir, "ispacct.toml")
