@@ -8,7 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/ispacct/ispacct/atomicfile"
 )
 
 // Maildir delivers messages into a Maildir folder the way an MDA does
@@ -121,20 +122,7 @@ func (m Maildir) find(name string) (string, bool, error) {
 }
 
 // chown gives path to the Maildir folder's owner when we run as root.
-func (m Maildir) chown(path string) error {
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	fi, err := os.Stat(m.Dir)
-	if err != nil {
-		return err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Uid == 0 {
-		return nil
-	}
-	return os.Chown(path, int(st.Uid), int(st.Gid))
-}
+func (m Maildir) chown(path string) error { return atomicfile.OwnLike(path, m.Dir) }
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ispacct/ispacct/atomicfile"
@@ -124,6 +125,10 @@ func SetPassword(file, user, password string) error {
 		return err
 	})
 	if err != nil {
+		return fmt.Errorf("web password file: %w", err)
+	}
+	// Set as root (ssh root@box), it is still the daemon's to read.
+	if err := atomicfile.OwnLike(file, filepath.Dir(file)); err != nil {
 		return fmt.Errorf("web password file: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 )
@@ -103,4 +104,32 @@ func FuzzShown(f *testing.F) {
 			t.Fatalf("%d characters for max %d", n, max)
 		}
 	})
+}
+
+// TestSetPasswordAsRootKeepsOwner: `ispacct web passwd` run as root (ssh
+// root@box) leaves the file to the state folder's owner, the user the
+// daemon runs as, who must read it.
+func TestSetPasswordAsRootKeepsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI runs as root")
+		}
+		t.Skip("needs root to give a folder to another user")
+	}
+	dir := t.TempDir()
+	const nobody = 65534
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "web.passwd")
+	if err := SetPassword(file, "admin", "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != nobody || st.Gid != nobody || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("password file %v owned by %d:%d, want 0600 and %d:%d", fi.Mode().Perm(), st.Uid, st.Gid, nobody, nobody)
+	}
 }
