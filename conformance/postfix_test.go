@@ -31,7 +31,7 @@ const (
 	bounceRcpt   = "nobody@" + remoteDomain     // 550: bounced, and a notice goes back
 	neverRcpt    = "never@" + remoteDomain      // 451 always: expires, and a notice goes back
 	aliasRcpt    = "team@" + mailDomain         // a virtual alias: admin and fan@remote.test
-	quotedRcpt   = `"john doe"@` + remoteDomain // a quoted local part with a blank
+	quotedRcpt   = `"doe, x=1"@` + remoteDomain // a quoted local part with a blank, a comma and an =, as parsers read past
 )
 
 // TestPostfix sends mail through a private Postfix with long queue ids
