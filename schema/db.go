@@ -24,6 +24,11 @@ func Open(ctx context.Context, connString string, loc *time.Location, log *slog.
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = loc.String()
 	cfg.ConnConfig.RuntimeParams["application_name"] = "ispacct"
+	// Our queries scan, sort and copy rows, which JIT compilation does
+	// not speed up: a day's archive spent 0.4 s of CPU compiling for it.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
