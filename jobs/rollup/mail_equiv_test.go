@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -154,18 +155,24 @@ func insertMail(t *testing.T, db *pgtest.DB, rows []mailRow) {
 // partition for {{day_rows}}, each statement given its own arguments.
 func runMailReference(t *testing.T, db *pgtest.DB, day time.Time, domains []string) {
 	t.Helper()
+	if err := runMailReferenceErr(db, day, domains); err != nil {
+		t.Fatalf("reference rollup of %s: %v", day.Format(time.DateOnly), err)
+	}
+}
+
+func runMailReferenceErr(db *pgtest.DB, day time.Time, domains []string) error {
 	ctx := context.Background()
 	args := []any{day.Format(time.DateOnly), day, schema.NextDay(day), domains}
 	src := schema.PartitionName("mta", day)
 	var exists bool
 	if err := db.Pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, src).Scan(&exists); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if !exists {
 		src = "mta"
 	}
 	from := pgx.Identifier{src}.Sanitize()
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		for _, st := range strings.Split(mailReferenceSQL, ";\n") {
 			code := ""
 			for _, l := range strings.Split(st, "\n") {
@@ -188,9 +195,6 @@ func runMailReference(t *testing.T, db *pgtest.DB, day time.Time, domains []stri
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("reference rollup of %s: %v", day.Format(time.DateOnly), err)
-	}
 }
 
 // mailAggregates is every row of both mail tables, as text, sorted.
@@ -293,5 +297,62 @@ func TestMailSameAsReference(t *testing.T) {
 	}
 	if !sawOverlap {
 		t.Error("no domain had recipients shared between its mailboxes")
+	}
+}
+
+// TestMailFailsAsReference: where the reference failed, sql/mail.sql fails too
+// and changes nothing; bytes that overflow on the way but not in the end
+// are right.
+func TestMailFailsAsReference(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	at := mailDays[0].Add(10 * time.Hour)
+	msg := func(qid string, size int64) mailRow {
+		return mailRow{qid: new(qid), msgid: new("<" + qid + "@x>"), from: new("x@outside.org"), to: new("anna@example.com"),
+			mailer: new("local"), status: new("sent"), size: new(size), zeit: at}
+	}
+	const big = math.MaxInt64
+	for _, c := range []struct {
+		name string
+		rows []mailRow
+		fail string // what the reference fails with; "" for none
+	}{
+		{"bytes over bigint", []mailRow{msg("A", big), msg("B", 1)}, "out of range"},
+		{"bytes under bigint", []mailRow{msg("A", math.MinInt64), msg("B", -1)}, "out of range"},
+		{"over on the way, not in the end", []mailRow{msg("A", big), msg("B", big), msg("C", -big), msg("D", math.MinInt64), msg("E", big)}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := db.Pool.Exec(ctx, `TRUNCATE mta, agg_mail_mailbox, agg_mail_domain`); err != nil {
+				t.Fatal(err)
+			}
+			insertMail(t, db, c.rows)
+			// A stale row of the day: a failure must leave it, a success replace it.
+			if _, err := db.Pool.Exec(ctx, `INSERT INTO agg_mail_domain VALUES ($1, 'in', 'stale.example', 1, 1, 1, 1, 0, 0, 0)`, mailDays[0]); err != nil {
+				t.Fatal(err)
+			}
+			before := mailAggregates(t, db)
+			refErr := runMailReferenceErr(db, mailDays[0], []string{})
+			if got := fmt.Sprint(refErr); c.fail == "" && refErr != nil || c.fail != "" && !strings.Contains(got, c.fail) {
+				t.Fatalf("the reference gave %v, want %q", refErr, c.fail)
+			}
+			want := mailAggregates(t, db)
+			if _, err := db.Pool.Exec(ctx, `TRUNCATE agg_mail_mailbox, agg_mail_domain`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Pool.Exec(ctx, `INSERT INTO agg_mail_domain VALUES ($1, 'in', 'stale.example', 1, 1, 1, 1, 0, 0, 0)`, mailDays[0]); err != nil {
+				t.Fatal(err)
+			}
+			err := rollup.Day(ctx, db.Pool, "mta", mailDays[0], rollup.Options{Loc: db.Loc, Log: pgtest.Log()})
+			if got := fmt.Sprint(err); c.fail == "" && err != nil || c.fail != "" && !strings.Contains(got, c.fail) {
+				t.Fatalf("sql/mail.sql gave %v, want %q", err, c.fail)
+			}
+			got := mailAggregates(t, db)
+			if c.fail != "" && !slices.Equal(got, before) {
+				t.Errorf("a failed rollup changed the aggregates:\n%s", diffRows(before, got))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("sql/mail.sql differs from the reference:\n%s", diffRows(want, got))
+			}
+		})
 	}
 }
