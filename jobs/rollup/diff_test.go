@@ -3,11 +3,14 @@ package rollup
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/schema"
 	"github.com/ispacct/ispacct/schema/pgtest"
@@ -60,8 +63,56 @@ func runReference(db *pgtest.DB, table string, statements []string) error {
 func runGo(db *pgtest.DB, table string, lowerInGo bool) error {
 	ctx := context.Background()
 	d := dayRange{src: schema.PartitionName(table, diffDay), day: diffDay, start: diffDay, end: schema.NextDay(diffDay), lowerInGo: lowerInGo}
-	compute := map[string]func(context.Context, pgx.Tx, dayRange) error{"proxy": proxyDay, "http": httpDay}[table]
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return compute(ctx, tx, d) })
+	tb := Tables[slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == table })]
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		sum := tb.newSum()
+		if _, err := dayRows(ctx, tx, d, tb.cols, sum.row); err != nil {
+			return err
+		}
+		return sum.write(ctx, tx, d)
+	})
+}
+
+// runFused computes table's day as the daily chain's archive does.
+func runFused(db *pgtest.DB, table string) error {
+	return fuseDay(context.Background(), db.Pool, table, diffDay.Add(time.Hour), Options{Loc: db.Loc, Log: pgtest.Log()})
+}
+
+// fuseDay rolls up table's day holding t through a Fused fed by a binary
+// query of the day's rows, in a random order, with more columns than it
+// takes, as the archive's read feeds it.
+func fuseDay(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt Options) error {
+	day := schema.Day(t, opt.Loc)
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		f, err := Begin(ctx, tx, table, day, opt)
+		if err != nil || f == nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT 1 AS extra, * FROM `+pgx.Identifier{table}.Sanitize()+` WHERE zeit >= $1 AND zeit < $2 ORDER BY random()`,
+			pgx.QueryResultFormats{pgx.BinaryFormatCode}, day, schema.NextDay(day))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		idx := make([]int, len(f.Cols))
+		for i, c := range f.Cols {
+			idx[i] = slices.IndexFunc(rows.FieldDescriptions(), func(fd pgconn.FieldDescription) bool { return fd.Name == c })
+		}
+		fields := make([][]byte, len(idx))
+		for rows.Next() {
+			v := rows.RawValues()
+			for i, k := range idx {
+				fields[i] = v[k]
+			}
+			if err := f.Row(fields); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return f.End(ctx, tx)
+	})
 }
 
 // snapshot is every row of the tables as PostgreSQL prints them: NULL and
@@ -120,6 +171,7 @@ func sameAsReference(t *testing.T, db *pgtest.DB, table string, reference []stri
 		}},
 		{"lower in Go", func() error { return runGo(db, table, true) }},
 		{"lower by the server", func() error { return runGo(db, table, false) }},
+		{"fused into another read", func() error { return runFused(db, table) }},
 	}
 	for _, p := range paths {
 		clearTables(t, db, aggs...)

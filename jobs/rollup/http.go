@@ -76,12 +76,9 @@ func (a httpAgg) row(f [][]byte) error {
 	return nil
 }
 
-// httpDay recomputes agg_http_vhost and agg_http_user of the day.
-func httpDay(ctx context.Context, tx pgx.Tx, d dayRange) error {
-	a := newHTTPAgg()
-	if _, err := dayRows(ctx, tx, d, httpCols, a.row); err != nil {
-		return err
-	}
+// write replaces agg_http_vhost and agg_http_user of the day with the
+// sums.
+func (a httpAgg) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 	vhosts := a.sorted(func(v *httpVhost) []byte { return v.name })
 
 	date := pgDate(d.day)

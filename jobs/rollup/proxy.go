@@ -240,12 +240,9 @@ func asciiLower(s string) string {
 	return s
 }
 
-// proxyDay recomputes agg_proxy_lan and agg_proxy_site of the day.
-func proxyDay(ctx context.Context, tx pgx.Tx, d dayRange) error {
-	a := newProxyAgg()
-	if _, err := dayRows(ctx, tx, d, proxyCols, a.row); err != nil {
-		return err
-	}
+// write replaces agg_proxy_lan and agg_proxy_site of the day with the
+// sums.
+func (a proxyAgg) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 	lans := a.sorted(func(l *proxyLAN) []byte { return l.name })
 
 	// lower() of every host, once.

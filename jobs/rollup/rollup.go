@@ -11,6 +11,7 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,16 +25,32 @@ import (
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-// Tables are the raw tables with aggregates, and the SQL or the Go that
+// Table is a raw table with aggregates, and the SQL or the Go that
 // computes them.
-var Tables = []struct {
-	Table, File string
-	// Compute, where set, reads the day's rows once and sums them in Go.
-	Compute func(ctx context.Context, tx pgx.Tx, d dayRange) error
-}{
-	{Table: "proxy", Compute: proxyDay},
-	{Table: "http", Compute: httpDay},
-	{Table: "mta", File: "sql/mail.sql"},
+type Table struct {
+	Table string
+	// File, where set, is the SQL that Day runs.
+	File string
+	// newSum sums the day's rows (cols, binary) in Go: for Day when File is
+	// not set, and for Fused.
+	cols   []string
+	newSum func() summer
+}
+
+// Tables are the raw tables with aggregates.
+var Tables = []Table{
+	{Table: "proxy", cols: proxyCols, newSum: func() summer { return newProxyAgg() }},
+	{Table: "http", cols: httpCols, newSum: func() summer { return newHTTPAgg() }},
+	// Mail is summed by message: Day lets the server sort by it, Fused
+	// holds the day's rows (see mailsum.go).
+	{Table: "mta", File: "sql/mail.sql", cols: mailCols, newSum: newMailSummer},
+}
+
+// summer sums a day's rows of a table in Go.
+type summer interface {
+	row(f [][]byte) error
+	// write replaces the day's aggregates with the sums.
+	write(ctx context.Context, tx pgx.Tx, d dayRange) error
 }
 
 // dayRange is one local day of a raw table: its rows are those of src (its
@@ -44,6 +61,7 @@ type dayRange struct {
 	start, end time.Time
 	// lowerInGo: the database's lower() changes only A-Z.
 	lowerInGo bool
+	domains   []string // the local mail domains
 }
 
 // aggTable is one aggregate table's rows of a day, binary COPY encoded.
@@ -75,6 +93,9 @@ type Options struct {
 	// is mail in and mail out.
 	LocalDomains []string
 	Log          *slog.Logger
+	// Leave are dirty days Run leaves to another reader of their rows (see
+	// Fused).
+	Leave []DayTable
 }
 
 // DayTable is one table's aggregates of one local day.
@@ -113,79 +134,112 @@ func statements(file string) ([]string, error) {
 
 // Day recomputes table's aggregates for the local day holding t.
 func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt Options) error {
-	file, found := "", false
-	var compute func(context.Context, pgx.Tx, dayRange) error
-	for _, tb := range Tables {
-		if tb.Table == table {
-			file, compute, found = tb.File, tb.Compute, true
-		}
-	}
-	if !found {
+	i := slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == table })
+	if i < 0 {
 		return fmt.Errorf("rollup: no aggregates for table %q", table)
 	}
-	var sts []string
-	if compute == nil {
-		var err error
-		if sts, err = statements(file); err != nil {
+	tb := Tables[i]
+	day := schema.Day(t, opt.Loc)
+	rng, retired, err := prepare(ctx, pool, table, day, opt)
+	if err != nil || retired {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := markClean(ctx, tx, table, day); err != nil {
 			return err
 		}
+		if tb.File != "" {
+			return runFile(ctx, tx, tb.File, rng)
+		}
+		sum := tb.newSum()
+		if _, err := dayRows(ctx, tx, rng, tb.cols, sum.row); err != nil {
+			return err
+		}
+		return sum.write(ctx, tx, rng)
+	})
+	if err != nil {
+		return fmt.Errorf("rollup %s %s: %w", table, day.Format("2006-01-02"), err)
 	}
-	day := schema.Day(t, opt.Loc)
-	date := day.Format("2006-01-02")
-	domains := opt.LocalDomains
+	return nil
+}
+
+// runFile runs file's statements in order on the day: $1 its date, $2 and
+// $3 its bounds, $4 the local mail domains, {{day_rows}} its rows' table.
+func runFile(ctx context.Context, tx pgx.Tx, file string, d dayRange) error {
+	sts, err := statements(file)
+	if err != nil {
+		return err
+	}
+	domains := d.domains
 	if domains == nil {
 		domains = []string{}
 	}
-	args := []any{date, day, schema.NextDay(day), domains}
+	args := []any{d.day.Format("2006-01-02"), d.day, d.end, domains}
+	from := pgx.Identifier{d.src}.Sanitize()
+	for _, st := range sts {
+		st = strings.ReplaceAll(st, "{{day_rows}}", from)
+		if _, err := tx.Exec(ctx, st, args[:maxParam(st)]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queryRower is a pool, a connection or a transaction.
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// prepare finds where table's day's rows are, or that the day is retired:
+// its raw rows are past retention, and its aggregates stay as they are.
+func prepare(ctx context.Context, q queryRower, table string, day time.Time, opt Options) (dayRange, bool, error) {
+	date := day.Format("2006-01-02")
 	var retired bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM retired_days WHERE tbl = $1 AND day = $2)`, table, date).Scan(&retired); err != nil {
-		return fmt.Errorf("rollup %s %s: %w", table, date, err)
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM retired_days WHERE tbl = $1 AND day = $2)`, table, date).Scan(&retired); err != nil {
+		return dayRange{}, false, fmt.Errorf("rollup %s %s: %w", table, date, err)
 	}
 	if retired {
 		opt.Log.Info("rollup skipped: the day's raw rows are past retention, its aggregates are kept as they are", "table", table, "day", date)
-		return nil
+		return dayRange{}, true, nil
 	}
 	// The day's rows are read from its partition by name, so the planner
 	// sees that partition's statistics alone, whatever the history. A day
 	// without a partition has no rows: the parent gives none, quickly.
 	src := schema.PartitionName(table, day)
 	var exists bool
-	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, src).Scan(&exists); err != nil {
-		return fmt.Errorf("rollup %s %s: %w", table, date, err)
+	if err := q.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, src).Scan(&exists); err != nil {
+		return dayRange{}, false, fmt.Errorf("rollup %s %s: %w", table, date, err)
 	}
 	if !exists {
 		src = table
 	}
-	rng := dayRange{src: src, day: day, start: day, end: schema.NextDay(day)}
-	if compute != nil {
-		if err := pool.QueryRow(ctx, cLowerSQL).Scan(&rng.lowerInGo); err != nil {
-			return fmt.Errorf("rollup %s %s: %w", table, date, err)
-		}
+	rng := dayRange{src: src, day: day, start: day, end: schema.NextDay(day), domains: opt.LocalDomains}
+	if err := q.QueryRow(ctx, cLowerSQL).Scan(&rng.lowerInGo); err != nil {
+		return dayRange{}, false, fmt.Errorf("rollup %s %s: %w", table, date, err)
 	}
-	from := pgx.Identifier{src}.Sanitize()
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		// Mark the day clean first: the row lock waits for an ingest that
-		// is adding rows to this day, and an ingest that commits after
-		// this marks it dirty again, so no committed row is ever missed.
-		if _, err := tx.Exec(ctx, `INSERT INTO ingest_days (tbl, day, dirty) VALUES ($1, $2, false)
-			ON CONFLICT (tbl, day) DO UPDATE SET dirty = false`, table, date); err != nil {
-			return err
-		}
-		if compute != nil {
-			return compute(ctx, tx, rng)
-		}
-		for _, st := range sts {
-			st = strings.ReplaceAll(st, "{{day_rows}}", from)
-			if _, err := tx.Exec(ctx, st, args[:maxParam(st)]...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return rng, false, nil
+}
+
+// markClean marks the day clean, first thing in the transaction that
+// recomputes it: the row lock waits for an ingest that is adding rows to
+// this day, and an ingest that commits after this marks it dirty again, so
+// no committed row is ever missed.
+func markClean(ctx context.Context, tx pgx.Tx, table string, day time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO ingest_days (tbl, day, dirty) VALUES ($1, $2, false)
+		ON CONFLICT (tbl, day) DO UPDATE SET dirty = false`, table, day.Format("2006-01-02"))
+	return err
+}
+
+// DirtyIn lists the days in [from, to) whose aggregates ingest made stale.
+func DirtyIn(ctx context.Context, q interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, from, to time.Time) ([]DayTable, error) {
+	rows, err := q.Query(ctx, `SELECT tbl, to_char(day, 'YYYY-MM-DD') FROM ingest_days
+		WHERE dirty AND day >= $1::date AND day < $2::date ORDER BY day, tbl`, from.Format("2006-01-02"), to.Format("2006-01-02"))
 	if err != nil {
-		return fmt.Errorf("rollup %s %s: %w", table, date, err)
+		return nil, fmt.Errorf("find days to recompute: %w", err)
 	}
-	return nil
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DayTable])
 }
 
 // Dirty lists the days ingest has added rows to since their last rollup.
@@ -215,6 +269,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, opt Option
 		if todo, err = Dirty(ctx, pool); err != nil {
 			return nil, err
 		}
+		todo = slices.DeleteFunc(todo, func(d DayTable) bool { return slices.Contains(opt.Leave, d) })
 	} else {
 		for d := schema.Day(from, opt.Loc); !d.After(to); d = schema.NextDay(d) {
 			for _, tb := range Tables {

@@ -1,0 +1,334 @@
+package rollup
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ispacct/ispacct/schema"
+)
+
+// The mail aggregates of a day the daily chain's archive reads anyway are
+// summed in Go from that read (see Fused); Day runs sql/mail.sql. Both
+// give the rows of the reference (testdata/mail_before.sql):
+//
+//   - a message is coalesce(queue_id, '') || '/' || coalesce(msgid, '');
+//     recipient and sender are lowered as the database's lower() does, a
+//     missing or empty sender is '<>', a missing size 0;
+//   - a row is mail in for its recipient's mailbox when the recipient's
+//     domain (split_part(addr, '@', 2)) is a local domain, or, with none
+//     configured, when its transport is a local one; mail out for its
+//     sender's mailbox when the sender's domain is local, or, with none,
+//     when its transport is not a local one (or unknown);
+//   - a mailbox's or domain's messages are its distinct messages, its bytes
+//     the sum of each message's largest size among its rows there, its
+//     recipients the distinct (message, recipient) pairs, and sent …
+//     expired count its rows of that status.
+//
+// The archive reads the rows by time, not by message: each row is kept
+// as a few numbers until the end, which sorts them by message. A day of
+// more rows than maxMailRecs is left to sql/mail.sql, in the same
+// transaction, so memory stays bounded.
+
+// mailCols are the columns a mail summer takes.
+var mailCols = []string{"queue_id", "msgid", "m_to", "m_from", "m_size", "m_status", "m_mailer"}
+
+// maxMailRecs bounds the rows held: 32 bytes each, with their messages'
+// and addresses' names, some 150 MB at the bound.
+var maxMailRecs = 2_000_000
+
+// localTransports deliver into a mailbox of the box itself.
+var localTransports = []string{"local", "virtual", "lmtp", "dovecot", "maildrop", "procmail", "cyrus"}
+
+// Row statuses that are counted.
+const (
+	stOther uint8 = iota
+	stSent
+	stDeferred
+	stBounced
+	stExpired
+)
+
+var mailStatuses = map[string]uint8{"sent": stSent, "deferred": stDeferred, "bounced": stBounced, "expired": stExpired}
+
+// Transports: unknown (NULL), local, other.
+const (
+	mailerNull uint8 = iota
+	mailerLocal
+	mailerOther
+)
+
+// mailRec is one row, by number: its message and its raw addresses are
+// indexes into the summer's names.
+type mailRec struct {
+	msg          uint32
+	rcpt, sender uint32 // raw; lowered ids after lower
+	size         int64
+	status       uint8
+	mailer       uint8
+}
+
+// mailSum is one mailbox's or domain's day in one direction.
+type mailSum struct {
+	messages, recipients int64
+	bytes                sum128
+	count                [5]int64 // by status; stOther unused
+}
+
+type mailSummer struct {
+	msgs  map[string]uint32
+	addrs map[string]uint32
+	names []string // raw addresses by id
+	recs  []mailRec
+	over  bool // more rows than maxMailRecs: sql/mail.sql sums the day
+	key   []byte
+}
+
+func newMailSummer() summer {
+	return &mailSummer{msgs: map[string]uint32{}, addrs: map[string]uint32{}}
+}
+
+func (m *mailSummer) id(ids map[string]uint32, name []byte) uint32 {
+	if id, ok := ids[string(name)]; ok {
+		return id
+	}
+	id := uint32(len(ids))
+	ids[string(name)] = id
+	return id
+}
+
+// row adds one row: queue_id, msgid, m_to, m_from, m_size, m_status,
+// m_mailer.
+func (m *mailSummer) row(f [][]byte) error {
+	if m.over {
+		return nil
+	}
+	if len(m.recs) == maxMailRecs {
+		m.over = true
+		m.recs, m.msgs, m.addrs, m.names = nil, nil, nil, nil
+		return nil
+	}
+	var size int64
+	if f[4] != nil {
+		var err error
+		if size, err = bigint(f[4]); err != nil {
+			return err
+		}
+	}
+	m.key = append(append(append(m.key[:0], f[0]...), '/'), f[1]...)
+	r := mailRec{msg: m.id(m.msgs, m.key), rcpt: m.addr(f[2]), size: size, status: mailStatuses[string(f[5])]}
+	if len(f[3]) == 0 {
+		r.sender = m.addr([]byte("<>"))
+	} else {
+		r.sender = m.addr(f[3])
+	}
+	switch {
+	case f[6] == nil:
+		r.mailer = mailerNull
+	case slices.Contains(localTransports, string(f[6])):
+		r.mailer = mailerLocal
+	default:
+		r.mailer = mailerOther
+	}
+	m.recs = append(m.recs, r)
+	return nil
+}
+
+func (m *mailSummer) addr(a []byte) uint32 {
+	id := m.id(m.addrs, a)
+	if int(id) == len(m.names) {
+		m.names = append(m.names, string(a))
+	}
+	return id
+}
+
+// write replaces agg_mail_mailbox and agg_mail_domain of the day.
+func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
+	if m.over {
+		return runFile(ctx, tx, "sql/mail.sql", d)
+	}
+	// Lowered addresses: ids, names, domains, and whether each is local.
+	lowered, err := lowerAll(ctx, tx, d.lowerInGo, m.names)
+	if err != nil {
+		return err
+	}
+	lowID := map[string]uint32{}
+	var low []string
+	raw := make([]uint32, len(m.names)) // raw id → lowered id
+	for i, n := range m.names {
+		l := lowered[n]
+		id, ok := lowID[l]
+		if !ok {
+			id = uint32(len(low))
+			lowID[l] = id
+			low = append(low, l)
+		}
+		raw[i] = id
+	}
+	domID := map[string]uint32{}
+	var doms []string
+	dom := make([]uint32, len(low)) // lowered id → domain id
+	local := make([]bool, len(low))
+	for i, l := range low {
+		name := string(domainOf([]byte(l)))
+		id, ok := domID[name]
+		if !ok {
+			id = uint32(len(doms))
+			domID[name] = id
+			doms = append(doms, name)
+		}
+		dom[i] = id
+		local[i] = slices.Contains(d.domains, name)
+	}
+	var in, out []mailRec
+	for _, r := range m.recs {
+		r.rcpt, r.sender = raw[r.rcpt], raw[r.sender]
+		if len(d.domains) > 0 && local[r.rcpt] || len(d.domains) == 0 && r.mailer == mailerLocal {
+			in = append(in, r)
+		}
+		if len(d.domains) > 0 && local[r.sender] || len(d.domains) == 0 && r.mailer != mailerLocal {
+			out = append(out, r)
+		}
+	}
+	m.recs = nil
+
+	inBox, inDom := make([]mailSum, len(low)), make([]mailSum, len(doms))
+	// Mail in: by message, domain and mailbox (the recipient).
+	slices.SortFunc(in, func(a, b mailRec) int {
+		return cmp.Or(cmp.Compare(a.msg, b.msg), cmp.Compare(dom[a.rcpt], dom[b.rcpt]), cmp.Compare(a.rcpt, b.rcpt))
+	})
+	for i := 0; i < len(in); {
+		j := runEnd(in, i, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, dom[r.rcpt], 0} })
+		ds := &inDom[dom[in[i].rcpt]]
+		ds.add(in[i:j])
+		for k := i; k < j; {
+			l := runEnd(in, k, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, r.rcpt, 0} })
+			bs := &inBox[in[k].rcpt]
+			bs.add(in[k:l])
+			bs.recipients++
+			ds.recipients++
+			k = l
+		}
+		i = j
+	}
+	// Mail out: by message, domain, mailbox (the sender) and recipient;
+	// a domain's recipients by message, domain and recipient.
+	outBox, outDom := make([]mailSum, len(low)), make([]mailSum, len(doms))
+	slices.SortFunc(out, func(a, b mailRec) int {
+		return cmp.Or(cmp.Compare(a.msg, b.msg), cmp.Compare(dom[a.sender], dom[b.sender]), cmp.Compare(a.sender, b.sender), cmp.Compare(a.rcpt, b.rcpt))
+	})
+	var rcpts []uint32
+	for i := 0; i < len(out); {
+		j := runEnd(out, i, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, dom[r.sender], 0} })
+		ds := &outDom[dom[out[i].sender]]
+		ds.add(out[i:j])
+		rcpts = rcpts[:0]
+		for k := i; k < j; {
+			l := runEnd(out, k, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, r.sender, 0} })
+			bs := &outBox[out[k].sender]
+			bs.add(out[k:l])
+			for x := k; x < l; x++ {
+				if x == k || out[x].rcpt != out[x-1].rcpt {
+					bs.recipients++
+					rcpts = append(rcpts, out[x].rcpt)
+				}
+			}
+			k = l
+		}
+		slices.Sort(rcpts)
+		ds.recipients += int64(len(slices.Compact(rcpts)))
+		i = j
+	}
+
+	date := pgDate(d.day)
+	var boxBuf, domBuf schema.CopyBuffer
+	boxBuf.Reset()
+	domBuf.Reset()
+	for _, dir := range []struct {
+		name     string
+		box, dom []mailSum
+	}{{"in", inBox, inDom}, {"out", outBox, outDom}} {
+		if err := writeMailSums(&boxBuf, date, dir.name, low, dir.box, true); err != nil {
+			return err
+		}
+		if err := writeMailSums(&domBuf, date, dir.name, doms, dir.dom, false); err != nil {
+			return err
+		}
+	}
+	return replaceDay(ctx, tx, d, []aggTable{
+		{"agg_mail_mailbox", []string{"day", "direction", "mailbox", "domain", "messages", "recipients", "bytes",
+			"sent", "deferred", "bounced", "expired"}, boxBuf.Finish()},
+		{"agg_mail_domain", []string{"day", "direction", "domain", "messages", "recipients", "bytes",
+			"sent", "deferred", "bounced", "expired"}, domBuf.Finish()},
+	})
+}
+
+// runEnd is the end of the run of recs from i with the same key.
+func runEnd(recs []mailRec, i int, key func(mailRec) [3]uint32) int {
+	k := key(recs[i])
+	j := i + 1
+	for j < len(recs) && key(recs[j]) == k {
+		j++
+	}
+	return j
+}
+
+// add counts one message's rows of a mailbox or domain.
+func (s *mailSum) add(recs []mailRec) {
+	s.messages++
+	size := recs[0].size
+	for _, r := range recs {
+		size = max(size, r.size)
+		s.count[r.status]++
+	}
+	s.bytes.add(size)
+}
+
+// writeMailSums adds a COPY row for each name with messages, in name
+// order; a mailbox's row has its domain too.
+func writeMailSums(buf *schema.CopyBuffer, date int32, direction string, names []string, sums []mailSum, mailbox bool) error {
+	ids := make([]int, 0, len(names))
+	for i := range names {
+		if sums[i].messages > 0 {
+			ids = append(ids, i)
+		}
+	}
+	slices.SortFunc(ids, func(a, b int) int { return cmp.Compare(names[a], names[b]) })
+	for _, i := range ids {
+		s := &sums[i]
+		total, err := s.bytes.int64()
+		if err != nil {
+			return fmt.Errorf("mail %s of %q: %w", direction, names[i], err)
+		}
+		if mailbox {
+			buf.Row(11)
+		} else {
+			buf.Row(10)
+		}
+		buf.Int32(date)
+		buf.String(direction)
+		buf.String(names[i])
+		if mailbox {
+			buf.Text(domainOf([]byte(names[i])))
+		}
+		for _, v := range []int64{s.messages, s.recipients, total, s.count[stSent], s.count[stDeferred], s.count[stBounced], s.count[stExpired]} {
+			buf.Int64(v)
+		}
+	}
+	return nil
+}
+
+// domainOf is split_part(addr, '@', 2): what follows the first '@', up to
+// the next.
+func domainOf(addr []byte) []byte {
+	_, after, ok := bytes.Cut(addr, []byte("@"))
+	if !ok {
+		return nil
+	}
+	d, _, _ := bytes.Cut(after, []byte("@"))
+	return d
+}
