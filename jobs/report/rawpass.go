@@ -6,24 +6,29 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ispacct/ispacct/archive"
+	"github.com/ispacct/ispacct/jobs/rollup"
 )
 
 // rawTable is one table's raw rows in the archive: its .asc file and its
 // raw sheet, both written from one read of the rows in the archive's
 // order, so the rows are sorted once and the two list them alike.
 type rawTable struct {
+	table       string // in the database
 	asc, header string // the .asc file and its header line
 	sheet       string // the raw sheet
 	cols        []archive.Column
-	query       string // $1, $2: the period's first instant and the next period's
+	// $1, $2: the period's first instant and the next period's. Columns
+	// after cols are for the rollup a daily chain sums from the same read.
+	query string
 }
 
 // The archive's row orders cover every column, so equal data always gives
@@ -36,11 +41,11 @@ const (
 )
 
 var rawTables = []rawTable{
-	{"proxy.asc", archive.ProxyHeader, "proxy", rawProxyCols, `SELECT lan_name, ip_client, url, zeit, size, status, methode
+	{"proxy", "proxy.asc", archive.ProxyHeader, "proxy", rawProxyCols, `SELECT lan_name, ip_client, url, zeit, size, status, methode
 		FROM proxy WHERE zeit >= $1 AND zeit < $2 ` + proxyOrder},
-	{"http.asc", archive.HTTPHeader, "http", rawHTTPCols, `SELECT ip, url, zeit, size, datei, htuser
+	{"http", "http.asc", archive.HTTPHeader, "http", rawHTTPCols, `SELECT ip, url, zeit, size, datei, htuser, status
 		FROM http WHERE zeit >= $1 AND zeit < $2 ` + httpOrder},
-	{"mail.asc", archive.MailHeader, "mail", rawMailCols, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, zeit
+	{"mta", "mail.asc", archive.MailHeader, "mail", rawMailCols, `SELECT msgid, m_to, m_from, m_mailer, m_size, m_remote_id, m_relay, m_status, zeit, queue_id
 		FROM mta WHERE zeit >= $1 AND zeit < $2 ` + mailOrder},
 }
 
@@ -68,11 +73,12 @@ const (
 )
 
 // rawPass reads t's rows of period p once and writes them to asc (an .asc
-// file, header included) and sheet, either of which may be nil. Reading
-// and the two writers run side by side: the database sorts and sends
-// while one core formats and compresses the .asc and the other the sheet.
-// It returns the number of rows.
-func rawPass(ctx context.Context, conn *pgxpool.Conn, t rawTable, p Period, loc *time.Location, asc io.Writer, sheet *archive.RawSheet) (int64, error) {
+// file, header included) and sheet, either of which may be nil, and sums
+// them into fused when it is not nil. Reading and the two writers run side
+// by side: the database sorts and sends while one core formats and
+// compresses the .asc and the other the sheet. It returns the number of
+// rows.
+func rawPass(ctx context.Context, conn queryer, t rawTable, p Period, loc *time.Location, asc io.Writer, sheet *archive.RawSheet, fused *rollup.Fused) (int64, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	var queues []chan *rowBatch
 	nc := len(t.cols)
@@ -108,6 +114,7 @@ func rawPass(ctx context.Context, conn *pgxpool.Conn, t rawTable, p Period, loc 
 			return nil
 		})
 	}
+
 	var n int64
 	g.Go(func() error {
 		defer func() {
@@ -121,9 +128,20 @@ func rawPass(ctx context.Context, conn *pgxpool.Conn, t rawTable, p Period, loc 
 		}
 		defer rows.Close()
 		fds := rows.FieldDescriptions()
-		if len(fds) != nc {
+		if len(fds) < nc {
 			return fmt.Errorf("%d columns for %d", len(fds), nc)
 		}
+		var sumCols []int // fused.Cols in the query's columns
+		if fused != nil {
+			for _, c := range fused.Cols {
+				i := slices.IndexFunc(fds, func(fd pgconn.FieldDescription) bool { return fd.Name == c })
+				if i < 0 {
+					return fmt.Errorf("no column %s for the rollup", c)
+				}
+				sumCols = append(sumCols, i)
+			}
+		}
+		sumFields := make([][]byte, len(sumCols))
 		b := newBatch(nc)
 		send := func() error {
 			for _, q := range queues {
@@ -137,7 +155,19 @@ func rawPass(ctx context.Context, conn *pgxpool.Conn, t rawTable, p Period, loc 
 			return nil
 		}
 		for rows.Next() {
-			for i, v := range rows.RawValues() {
+			// The rollup takes the raw values as the row passes: on
+			// a goroutine of its own, with the values copied for it,
+			// the pass was slower.
+			vals := rows.RawValues()
+			if fused != nil {
+				for i, k := range sumCols {
+					sumFields[i] = vals[k]
+				}
+				if err := fused.Row(sumFields); err != nil {
+					return err
+				}
+			}
+			for i, v := range vals[:nc] {
 				f, err := decodeField(fds[i].DataTypeOID, v, &b.arena)
 				if err != nil {
 					return fmt.Errorf("column %s: %w", fds[i].Name, err)
@@ -163,6 +193,11 @@ func rawPass(ctx context.Context, conn *pgxpool.Conn, t rawTable, p Period, loc 
 		return n, fmt.Errorf("%s: %w", t.asc, err)
 	}
 	return n, nil
+}
+
+// queryer is a connection or a transaction.
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 func newBatch(cols int) *rowBatch {

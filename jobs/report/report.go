@@ -1,5 +1,6 @@
 // Package report builds the archive of a period: the .asc files of every
-// table and, in one zip, acct-<period>.zip. It only reads the database.
+// table and, in one zip, acct-<period>.zip. It only reads the database,
+// unless asked to roll up the day it reads (Options.Rollup).
 package report
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/ispacct/ispacct/archive"
 	"github.com/ispacct/ispacct/atomicfile"
 	"github.com/ispacct/ispacct/config"
+	"github.com/ispacct/ispacct/jobs/rollup"
 )
 
 // Options tune a build.
@@ -34,6 +36,12 @@ type Options struct {
 	// Perm is who may read the archive; the zero Perm is the owner alone.
 	Perm atomicfile.Perm
 	Log  *slog.Logger
+	// Rollup, when set, lets a daily archive roll up its day's proxy and
+	// web rows as it reads them, where ingest left the day dirty: the
+	// daily chain's rollup step leaves those to it, and the day is read
+	// once instead of twice. The aggregates are Day's, and so are the
+	// archive's bytes.
+	Rollup *rollup.Options
 }
 
 // FromConfig fills Options from the configuration; out overrides
@@ -56,6 +64,9 @@ type Result struct {
 	// Empty: no table holds a row of the period, most likely the wrong
 	// period or one whose logs were never ingested.
 	Empty bool `json:"empty"`
+	// RolledUp are the days whose aggregates the build recomputed (see
+	// Options.Rollup).
+	RolledUp []rollup.DayTable `json:"-"`
 }
 
 // hasRows reports whether any table holds a row of the period: an archive
@@ -86,14 +97,18 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
 	}
 	defer conn.Release()
-	var stale []string
-	rows, err := conn.Query(ctx, `SELECT tbl || ' ' || to_char(day, 'YYYY-MM-DD') FROM ingest_days
-		WHERE dirty AND day >= $1::date AND day < $2::date ORDER BY day, tbl`, p.Start.Format("2006-01-02"), p.End.Format("2006-01-02"))
-	if err == nil {
-		stale, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	}
+	dirty, err := rollup.DirtyIn(ctx, conn, p.Start, p.End)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", p.Name(), err)
+	}
+	var stale []string
+	fuse := map[string]bool{} // tables whose day this build rolls up
+	for _, d := range dirty {
+		if opt.Rollup != nil && p.Kind == "day" && rollup.Fusable(d.Table) {
+			fuse[d.Table] = true
+			continue
+		}
+		stale = append(stale, d.Table+" "+d.Day)
 	}
 	if len(stale) > 0 {
 		opt.Log.Warn("aggregates not up to date: run 'ispacct rollup' first; the workbook's summaries leave out rows ingested since", "period", p.Name(), "days", strings.Join(stale, ", "))
@@ -121,10 +136,21 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	}()
 	q := querier{ctx: ctx, lo: p.Start.Format("2006-01-02"), hi: p.End.Format("2006-01-02"), start: p.Start, end: p.End,
 		month: p.Kind == "month", rawClients: p.Kind == "month" || len(stale) > 0}
+	// The summaries read the aggregates: those this build rolls up first.
+	rolledUp := make(chan struct{})
+	summing := len(fuse) == 0
+	if summing {
+		close(rolledUp)
+	}
 	bookConn := spareConn(ctx, pool)
 	if bookConn != nil {
 		g.Go(func() error {
 			defer bookConn.Release()
+			select {
+			case <-rolledUp:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			return q.summaries(bookConn, wb)
 		})
 	}
@@ -156,13 +182,24 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 			if asc == nil && sheet == nil {
 				continue
 			}
-			n, err := rawPass(ctx, conn, t, p, opt.Loc, asc, sheet)
+			var n int64
+			if fuse[t.table] {
+				n, err = fusedPass(ctx, conn, t, p, opt, asc, sheet, res)
+			} else {
+				n, err = rawPass(ctx, conn, t, p, opt.Loc, asc, sheet, nil)
+			}
 			if err != nil {
 				// A failed summary cancels the rows: say what failed.
-				if werr := g.Wait(); werr != nil {
-					return fmt.Errorf("%s: %w", WorkbookName(p), werr)
+				if summing {
+					if werr := g.Wait(); werr != nil {
+						return fmt.Errorf("%s: %w", WorkbookName(p), werr)
+					}
 				}
 				return err
+			}
+			if delete(fuse, t.table); len(fuse) == 0 && !summing {
+				close(rolledUp)
+				summing = true
 			}
 			if sheet != nil {
 				if err := sheet.End(); err != nil {
@@ -215,6 +252,30 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	opt.Log.Info("archive written", "period", p.Name(), "path", res.Path, "proxy_rows", res.Rows["proxy.asc"],
 		"http_rows", res.Rows["http.asc"], "mail_rows", res.Rows["mail.asc"], "bytes", res.Bytes)
 	return res, nil
+}
+
+// fusedPass is rawPass of a daily archive that also rolls up t's day, in
+// one transaction: the aggregates are written only with the whole day
+// read.
+func fusedPass(ctx context.Context, conn *pgxpool.Conn, t rawTable, p Period, opt Options, asc io.Writer, sheet *archive.RawSheet, res *Result) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		f, err := rollup.Begin(ctx, tx, t.table, p.Start, *opt.Rollup)
+		if err != nil {
+			return err
+		}
+		began := time.Now()
+		if n, err = rawPass(ctx, tx, t, p, opt.Loc, asc, sheet, f); err != nil || f == nil {
+			return err
+		}
+		if err := f.End(ctx, tx); err != nil {
+			return err
+		}
+		res.RolledUp = append(res.RolledUp, rollup.DayTable{Table: t.table, Day: f.Day()})
+		opt.Log.Debug("rolled up", "table", t.table, "day", f.Day(), "with", t.asc, "seconds", time.Since(began).Seconds())
+		return nil
+	})
+	return n, err
 }
 
 // spareConn is a second connection for the workbook, or nil when the pool

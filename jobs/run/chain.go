@@ -1,11 +1,13 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ispacct/ispacct/jobs/deliver"
@@ -127,8 +129,18 @@ func (c *chainRun) ingest(ctx context.Context) error {
 }
 
 // rollup recomputes the days ingest touched (this run's and any left over).
+// A daily chain leaves its day's proxy and web rows to the archive, which
+// reads them anyway and rolls them up as it goes (report.Options.Rollup).
 func (c *chainRun) rollup(ctx context.Context) error {
-	r, err := rollup.Run(ctx, c.deps.Pool, time.Time{}, time.Time{}, rollup.FromConfig(c.deps.Cfg, c.jobLog))
+	opt := rollup.FromConfig(c.deps.Cfg, c.jobLog)
+	if c.p.Kind == "day" {
+		for _, tb := range rollup.Tables {
+			if rollup.Fusable(tb.Table) {
+				opt.Leave = append(opt.Leave, rollup.DayTable{Table: tb.Table, Day: c.p.Name()})
+			}
+		}
+	}
+	r, err := rollup.Run(ctx, c.deps.Pool, time.Time{}, time.Time{}, opt)
 	if err != nil {
 		return err
 	}
@@ -139,13 +151,23 @@ func (c *chainRun) rollup(ctx context.Context) error {
 // archive builds the period's archive afresh: rows may have arrived since
 // an earlier build, and the same rows give the same bytes. Its options are
 // those of 'ispacct report', so the chain's archive is that command's to
-// the byte.
+// the byte; it rolls up what the rollup step left to it.
 func (c *chainRun) archive(ctx context.Context) error {
-	r, err := report.Build(ctx, c.deps.Pool, c.p, report.FromConfig(c.deps.Cfg, "", c.jobLog))
+	opt := report.FromConfig(c.deps.Cfg, "", c.jobLog)
+	ro := rollup.FromConfig(c.deps.Cfg, c.jobLog)
+	opt.Rollup = &ro
+	r, err := report.Build(ctx, c.deps.Pool, c.p, opt)
 	if err != nil {
 		return err
 	}
 	c.res.Archive = r
+	if c.res.Rollup != nil && len(r.RolledUp) > 0 {
+		rec := append(c.res.Rollup.Recomputed, r.RolledUp...)
+		slices.SortFunc(rec, func(a, b rollup.DayTable) int {
+			return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Table, b.Table))
+		})
+		c.res.Rollup.Recomputed = rec
+	}
 	return nil
 }
 
