@@ -41,8 +41,15 @@ var mailCols = []string{"queue_id", "msgid", "m_to", "m_from", "m_size", "m_stat
 // and addresses' names, some 150 MB at the bound.
 var maxMailRecs = 2_000_000
 
-// localTransports deliver into a mailbox of the box itself.
-var localTransports = []string{"local", "virtual", "lmtp", "dovecot", "maildrop", "procmail", "cyrus"}
+// isLocalTransport: the transport delivers into a mailbox of the box
+// itself.
+func isLocalTransport(t []byte) bool {
+	switch string(t) {
+	case "local", "virtual", "lmtp", "dovecot", "maildrop", "procmail", "cyrus":
+		return true
+	}
+	return false
+}
 
 // Row statuses that are counted.
 const (
@@ -52,8 +59,6 @@ const (
 	stBounced
 	stExpired
 )
-
-var mailStatuses = map[string]uint8{"sent": stSent, "deferred": stDeferred, "bounced": stBounced, "expired": stExpired}
 
 // Transports: unknown (NULL), local, other.
 const (
@@ -120,7 +125,17 @@ func (m *mailSummer) row(f [][]byte) error {
 		}
 	}
 	m.key = append(append(append(m.key[:0], f[0]...), '/'), f[1]...)
-	r := mailRec{msg: m.id(m.msgs, m.key), rcpt: m.addr(f[2]), size: size, status: mailStatuses[string(f[5])]}
+	r := mailRec{msg: m.id(m.msgs, m.key), rcpt: m.addr(f[2]), size: size}
+	switch string(f[5]) {
+	case "sent":
+		r.status = stSent
+	case "deferred":
+		r.status = stDeferred
+	case "bounced":
+		r.status = stBounced
+	case "expired":
+		r.status = stExpired
+	}
 	if len(f[3]) == 0 {
 		r.sender = m.addr([]byte("<>"))
 	} else {
@@ -129,7 +144,7 @@ func (m *mailSummer) row(f [][]byte) error {
 	switch {
 	case f[6] == nil:
 		r.mailer = mailerNull
-	case slices.Contains(localTransports, string(f[6])):
+	case isLocalTransport(f[6]):
 		r.mailer = mailerLocal
 	default:
 		r.mailer = mailerOther
@@ -185,7 +200,7 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 		local[i] = slices.Contains(d.domains, name)
 	}
 	var in, out []mailRec
-	for _, r := range m.recs {
+	for _, r := range byMessage(m.recs, len(m.msgs)) {
 		r.rcpt, r.sender = raw[r.rcpt], raw[r.sender]
 		if len(d.domains) > 0 && local[r.rcpt] || len(d.domains) == 0 && r.mailer == mailerLocal {
 			in = append(in, r)
@@ -194,12 +209,12 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 			out = append(out, r)
 		}
 	}
-	m.recs = nil
+	m.recs, m.msgs = nil, nil
 
 	inBox, inDom := make([]mailSum, len(low)), make([]mailSum, len(doms))
 	// Mail in: by message, domain and mailbox (the recipient).
-	slices.SortFunc(in, func(a, b mailRec) int {
-		return cmp.Or(cmp.Compare(a.msg, b.msg), cmp.Compare(dom[a.rcpt], dom[b.rcpt]), cmp.Compare(a.rcpt, b.rcpt))
+	sortWithin(in, func(a, b mailRec) int {
+		return cmp.Or(cmp.Compare(dom[a.rcpt], dom[b.rcpt]), cmp.Compare(a.rcpt, b.rcpt))
 	})
 	for i := 0; i < len(in); {
 		j := runEnd(in, i, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, dom[r.rcpt], 0} })
@@ -218,8 +233,8 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 	// Mail out: by message, domain, mailbox (the sender) and recipient;
 	// a domain's recipients by message, domain and recipient.
 	outBox, outDom := make([]mailSum, len(low)), make([]mailSum, len(doms))
-	slices.SortFunc(out, func(a, b mailRec) int {
-		return cmp.Or(cmp.Compare(a.msg, b.msg), cmp.Compare(dom[a.sender], dom[b.sender]), cmp.Compare(a.sender, b.sender), cmp.Compare(a.rcpt, b.rcpt))
+	sortWithin(out, func(a, b mailRec) int {
+		return cmp.Or(cmp.Compare(dom[a.sender], dom[b.sender]), cmp.Compare(a.sender, b.sender), cmp.Compare(a.rcpt, b.rcpt))
 	})
 	var rcpts []uint32
 	for i := 0; i < len(out); {
@@ -265,6 +280,38 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 		{"agg_mail_domain", []string{"day", "direction", "domain", "messages", "recipients", "bytes",
 			"sent", "deferred", "bounced", "expired"}, domBuf.Finish()},
 	})
+}
+
+// byMessage orders recs by message, in one pass: message ids are 0 to
+// n-1.
+func byMessage(recs []mailRec, n int) []mailRec {
+	at := make([]int, n+1)
+	for _, r := range recs {
+		at[r.msg+1]++
+	}
+	for i := 1; i <= n; i++ {
+		at[i] += at[i-1]
+	}
+	out := make([]mailRec, len(recs))
+	for _, r := range recs {
+		out[at[r.msg]] = r
+		at[r.msg]++
+	}
+	return out
+}
+
+// sortWithin sorts each message's run of recs (in message order) by cmp.
+func sortWithin(recs []mailRec, cmp func(a, b mailRec) int) {
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].msg == recs[i].msg {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(recs[i:j], cmp)
+		}
+		i = j
+	}
 }
 
 // runEnd is the end of the run of recs from i with the same key.
