@@ -36,8 +36,8 @@ type Options struct {
 	// Perm is who may read the archive; the zero Perm is the owner alone.
 	Perm atomicfile.Perm
 	Log  *slog.Logger
-	// Rollup, when set, lets a daily archive roll up its day's proxy and
-	// web rows as it reads them, where ingest left the day dirty: the
+	// Rollup, when set, lets a daily archive roll up its day's proxy, web
+	// and mail rows as it reads them, where ingest left the day dirty: the
 	// daily chain's rollup step leaves those to it, and the day is read
 	// once instead of twice. The aggregates are Day's, and so are the
 	// archive's bytes.
@@ -197,7 +197,8 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 				}
 				return err
 			}
-			if delete(fuse, t.table); len(fuse) == 0 && !summing {
+			delete(fuse, t.table)
+			if len(fuse) == 0 && !summing {
 				close(rolledUp)
 				summing = true
 			}
