@@ -22,26 +22,9 @@ func TestChainArchiveIsTheCommands(t *testing.T) {
 	dir := isolate(t)
 	cfg := filepath.Join(dir, "ispacct.toml")
 	sample := func(p string) string { return filepath.Join(fixturesDir, p) }
-	text := fmt.Sprintf(`timezone = "Europe/Berlin"
-[ingest]
-max_age_days = 100000
-[[source]]
-name = "squid"
-format = "squid"
-paths = [%q]
-[[source]]
-name = "web"
-format = "apache-vhost"
-paths = [%q]
-[[source]]
-name = "mail"
-format = "postfix"
-paths = [%q]
-[netsetup]
-vlan_config = %q
-[report]
-out_dir = %q
-`, sample("squid/access.log*"), sample("apache/sample.log*"), sample("postfix/sample.log*"), filepath.Join(dir, "no-vlan.config"), filepath.Join(dir, "out"))
+	text := "timezone = \"Europe/Berlin\"\n" + anyAge + source("squid", "squid", sample("squid/access.log*")) +
+		source("web", "apache-vhost", sample("apache/sample.log*")) + source("mail", "postfix", sample("postfix/sample.log*")) +
+		fmt.Sprintf("[netsetup]\nvlan_config = %q\n[report]\nout_dir = %q\n", filepath.Join(dir, "no-vlan.config"), filepath.Join(dir, "out"))
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
