@@ -126,6 +126,15 @@ func excelSerial(t time.Time, loc *time.Location) float64 {
 // reader does not decode it.
 func appendXMLText(b []byte, s []byte) []byte {
 	for i := 0; i < len(s); {
+		// Most text is plain: copied a run at a time.
+		j := i
+		for j < len(s) && xmlPlain[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		switch {
 		case c == '&':
@@ -154,6 +163,16 @@ func appendXMLText(b []byte, s []byte) []byte {
 	}
 	return b
 }
+
+// xmlPlain are the bytes appendXMLText copies as they are: printable ASCII
+// but & < > and _, and tab, newline and carriage return.
+var xmlPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '&' && c != '<' && c != '>' && c != '_'
+	}
+	t['\t'], t['\n'], t['\r'] = true, true, true
+	return t
+}()
 
 // looksEscaped reports whether s starts with "_xHHHH_".
 func looksEscaped(s []byte) bool {
