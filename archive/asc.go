@@ -33,8 +33,17 @@ const TimeLayout = "2006-01-02T15:04:05.999999-07:00"
 // reads back as NULL (NULL ”). The archive's files are PostgreSQL's own
 // output, so 'ispacct parse' must write exactly this to agree with them.
 func appendField(dst, b []byte) []byte {
-	for _, c := range b {
-		switch c {
+	for i := 0; i < len(b); i++ {
+		// Most bytes need nothing: copied a run at a time.
+		j := i
+		for j < len(b) && !copyEscaped[b[j]] {
+			j++
+		}
+		dst = append(dst, b[i:j]...)
+		if i = j; i == len(b) {
+			break
+		}
+		switch c := b[i]; c {
 		case '\\', '|':
 			dst = append(dst, '\\', c)
 		case '\b':
@@ -55,6 +64,61 @@ func appendField(dst, b []byte) []byte {
 	}
 	return dst
 }
+
+// copyEscaped are the bytes appendField writes with a backslash.
+var copyEscaped = func() (t [256]bool) {
+	for _, c := range []byte{'\\', '|', '\b', '\f', '\n', '\r', '\t', '\v'} {
+		t[c] = true
+	}
+	return t
+}()
+
+// appendTime appends t as TimeLayout does, without reading the layout for
+// every row; a year outside 1000-9999 or an offset with seconds (a
+// zone's local mean time of old) goes through AppendFormat.
+func appendTime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	_, off := t.Zone()
+	if year < 1000 || year > 9999 || off%60 != 0 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	hour, min, sec := t.Clock()
+	b = append4(b, year)
+	b = append(b, '-')
+	b = append2(b, int(month))
+	b = append(b, '-')
+	b = append2(b, day)
+	b = append(b, 'T')
+	b = append2(b, hour)
+	b = append(b, ':')
+	b = append2(b, min)
+	b = append(b, ':')
+	b = append2(b, sec)
+	if us := t.Nanosecond() / 1000; us != 0 {
+		var f [7]byte
+		f[0] = '.'
+		for i := 6; i >= 1; i-- {
+			f[i] = byte('0' + us%10)
+			us /= 10
+		}
+		n := 7
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b = append(b, sign)
+	b = append2(b, off/3600)
+	b = append(b, ':')
+	return append2(b, off/60%60)
+}
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+func append4(b []byte, n int) []byte { return append2(append2(b, n/100), n%100) }
 
 // ASC writes one .asc file: the header line, then one line per row.
 type ASC struct {
@@ -79,7 +143,7 @@ func (a *ASC) addr(ip netip.Addr) {
 }
 func (a *ASC) int(n int64) { a.line = strconv.AppendInt(a.line, n, 10); a.line = append(a.line, '|') }
 func (a *ASC) time(t time.Time) {
-	a.line = t.In(a.loc).AppendFormat(a.line, TimeLayout)
+	a.line = appendTime(a.line, t.In(a.loc))
 	a.line = append(a.line, '|')
 }
 func (a *ASC) end() error {

@@ -44,7 +44,7 @@ func (a *ASC) Row(fields []Field) error {
 		case IntField:
 			a.line = strconv.AppendInt(a.line, f.I, 10)
 		case TimeField:
-			a.line = f.Time().In(a.loc).AppendFormat(a.line, TimeLayout)
+			a.line = appendTime(a.line, f.Time().In(a.loc))
 		case AddrField:
 			a.line = appendInet(a.line, f.A)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -53,6 +54,70 @@ func FuzzAppendXMLText(f *testing.F) {
 		want := xmlTextByByte(bytes.Clone(prefix), s)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+	})
+}
+
+// fieldByByte is appendField as first written, a byte at a time.
+func fieldByByte(dst, b []byte) []byte {
+	for _, c := range b {
+		switch c {
+		case '\\', '|':
+			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\v':
+			dst = append(dst, '\\', 'v')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// FuzzAppendField: COPY's escaping copies plain runs whole and gives the
+// reference's bytes for any text.
+func FuzzAppendField(f *testing.F) {
+	for _, s := range []string{"", "plain", `a\b|c`, "\b\f\n\r\t\v", "jörg|\\", "|||"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		if got, want := appendField([]byte("x|"), s), fieldByByte([]byte("x|"), s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+	})
+}
+
+// FuzzAppendTime: zeit is written as AppendFormat(TimeLayout) writes it,
+// in zones with half hours, quarter hours, old local mean times and
+// summer time.
+func FuzzAppendTime(f *testing.F) {
+	for _, s := range []int64{0, 1763679600123456, 1763679600000000, 1763679600100000, -2208988800000000, 253402300799999999, -62135596800000000, 1792540800000001} {
+		f.Add(s)
+	}
+	var zones []*time.Location
+	for _, name := range []string{"Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "Pacific/Chatham", "UTC", "America/Sao_Paulo"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		zones = append(zones, loc)
+	}
+	zones = append(zones, time.FixedZone("", -(2*3600+30*60)), time.FixedZone("", 53*60+28))
+	f.Fuzz(func(t *testing.T, us int64) {
+		for _, loc := range zones {
+			tm := time.UnixMicro(us).In(loc)
+			if got, want := appendTime(nil, tm), tm.AppendFormat(nil, TimeLayout); !bytes.Equal(got, want) {
+				t.Fatalf("%d in %s: got %q, want %q", us, loc, got, want)
+			}
 		}
 	})
 }
