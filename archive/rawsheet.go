@@ -113,11 +113,11 @@ func appendTextCell(b, text []byte, style int) []byte {
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // excelSerial is t's local wall-clock time as an Excel date: days since
-// 1899-12-30 (the 1900 date system).
+// 1899-12-30 (the 1900 date system). The wall clock is the instant moved
+// by the zone's offset then.
 func excelSerial(t time.Time, loc *time.Location) float64 {
-	l := t.In(loc)
-	wall := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
-	return float64(wall.UnixMicro())/(86400*1e6) + 25569
+	_, off := t.In(loc).Zone()
+	return float64(t.UnixMicro()+int64(off)*1e6)/(86400*1e6) + 25569
 }
 
 // appendXMLText escapes s for an XML text node the way OOXML wants it:

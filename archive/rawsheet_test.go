@@ -121,3 +121,39 @@ func FuzzAppendTime(f *testing.F) {
 		}
 	})
 }
+
+// serialByWall is excelSerial as first written: the wall clock's fields
+// taken apart and put together again in UTC.
+func serialByWall(t time.Time, loc *time.Location) float64 {
+	l := t.In(loc)
+	wall := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	return float64(wall.UnixMicro())/(86400*1e6) + 25569
+}
+
+// FuzzExcelSerial: the serial is the same float as the wall clock's.
+func FuzzExcelSerial(f *testing.F) {
+	for _, s := range []int64{0, 1763679600123456, 1792540800000001, 1792544400000000, -2208988800000000, 253402300799999999} {
+		f.Add(s)
+	}
+	var zones []*time.Location
+	for _, name := range []string{"Europe/Berlin", "America/St_Johns", "Pacific/Chatham", "UTC"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		zones = append(zones, loc)
+	}
+	zones = append(zones, time.FixedZone("", 53*60+28))
+	f.Fuzz(func(t *testing.T, us int64) {
+		// Years 1 to 9999: past them the old way's dates overflow too.
+		if us < -62135596800000000 || us > 253402300799999999 {
+			return
+		}
+		tm := time.UnixMicro(us)
+		for _, loc := range zones {
+			if got, want := excelSerial(tm, loc), serialByWall(tm, loc); got != want {
+				t.Fatalf("%d in %s: %v, want %v", us, loc, got, want)
+			}
+		}
+	})
+}
