@@ -24,7 +24,7 @@ type rawPart struct {
 	e     *spoolEntry
 	w     *bufio.Writer
 	cols  []Column
-	sty   map[Kind]int
+	sty   []int // each column's style, by its kind
 	loc   *time.Location
 	rows  int
 	line  []byte
@@ -36,7 +36,10 @@ func newRawPart(dir, path, title string, cols []Column, sty map[Kind]int, heads 
 	if err != nil {
 		return nil, err
 	}
-	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: sty, loc: loc, title: title}
+	p := &rawPart{e: e, w: bufio.NewWriterSize(w, 64<<10), cols: cols, sty: make([]int, len(cols)), loc: loc, title: title}
+	for i, c := range cols {
+		p.sty[i] = sty[c.Kind]
+	}
 	p.w.WriteString(`<sheetData>`)
 	head := make([]Field, len(cols))
 	for i, c := range cols {
@@ -55,7 +58,7 @@ func (p *rawPart) row(fs []Field, styles []int) error {
 	b = strconv.AppendInt(b, int64(p.rows), 10)
 	b = append(b, `">`...)
 	for i := range fs {
-		f, style := &fs[i], p.sty[p.cols[i].Kind]
+		f, style := &fs[i], p.sty[i]
 		if styles != nil {
 			style = styles[i]
 		}
