@@ -104,7 +104,7 @@ func Build(ctx context.Context, pool *pgxpool.Pool, p Period, opt Options) (*Res
 	var stale []string
 	fuse := map[string]bool{} // tables whose day this build rolls up
 	for _, d := range dirty {
-		if opt.Rollup != nil && p.Kind == "day" && rollup.Fusable(d.Table) {
+		if opt.Rollup != nil && p.Kind == "day" {
 			fuse[d.Table] = true
 			continue
 		}

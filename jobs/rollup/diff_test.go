@@ -63,7 +63,10 @@ func runReference(db *pgtest.DB, table string, statements []string) error {
 func runGo(db *pgtest.DB, table string, lowerInGo bool) error {
 	ctx := context.Background()
 	d := dayRange{src: schema.PartitionName(table, diffDay), day: diffDay, start: diffDay, end: schema.NextDay(diffDay), lowerInGo: lowerInGo}
-	tb := Tables[slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == table })]
+	tb, err := tableOf(table)
+	if err != nil {
+		return err
+	}
 	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		sum := tb.newSum()
 		if _, err := dayRows(ctx, tx, d, tb.cols, sum.row); err != nil {

@@ -3,7 +3,6 @@ package rollup
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,19 +25,13 @@ type Fused struct {
 	sum  summer
 }
 
-// Fusable reports whether table's aggregates can be summed by Fused.
-func Fusable(table string) bool {
-	i := slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == table })
-	return i >= 0 && Tables[i].newSum != nil
-}
-
 // Begin starts the rollup of table's local day holding t in tx, which
 // must then read every row of the day, in any order, into Row. It returns
 // nil when the day is retired: its aggregates stay as they are.
 func Begin(ctx context.Context, tx pgx.Tx, table string, t time.Time, opt Options) (*Fused, error) {
-	i := slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == table })
-	if i < 0 || Tables[i].newSum == nil {
-		return nil, fmt.Errorf("rollup: %q is not summed in Go", table)
+	tb, err := tableOf(table)
+	if err != nil {
+		return nil, err
 	}
 	day := schema.Day(t, opt.Loc)
 	d, retired, err := prepare(ctx, tx, table, day, opt)
@@ -48,7 +41,7 @@ func Begin(ctx context.Context, tx pgx.Tx, table string, t time.Time, opt Option
 	if err := markClean(ctx, tx, table, day); err != nil {
 		return nil, fmt.Errorf("rollup %s %s: %w", table, day.Format("2006-01-02"), err)
 	}
-	return &Fused{Table: table, Cols: Tables[i].cols, d: d, sum: Tables[i].newSum()}, nil
+	return &Fused{Table: table, Cols: tb.cols, d: d, sum: tb.newSum()}, nil
 }
 
 // Row adds one row's Cols.

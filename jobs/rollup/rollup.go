@@ -32,9 +32,18 @@ type Table struct {
 	// File, where set, is the SQL that Day runs.
 	File string
 	// newSum sums the day's rows (cols, binary) in Go: for Day when File is
-	// not set, and for Fused.
+	// not set, and for Fused always.
 	cols   []string
 	newSum func() summer
+}
+
+// tableOf is the named table's entry of Tables.
+func tableOf(name string) (Table, error) {
+	i := slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == name })
+	if i < 0 {
+		return Table{}, fmt.Errorf("rollup: no aggregates for table %q", name)
+	}
+	return Tables[i], nil
 }
 
 // Tables are the raw tables with aggregates.
@@ -134,11 +143,10 @@ func statements(file string) ([]string, error) {
 
 // Day recomputes table's aggregates for the local day holding t.
 func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt Options) error {
-	i := slices.IndexFunc(Tables, func(tb Table) bool { return tb.Table == table })
-	if i < 0 {
-		return fmt.Errorf("rollup: no aggregates for table %q", table)
+	tb, err := tableOf(table)
+	if err != nil {
+		return err
 	}
-	tb := Tables[i]
 	day := schema.Day(t, opt.Loc)
 	rng, retired, err := prepare(ctx, pool, table, day, opt)
 	if err != nil || retired {
@@ -230,29 +238,28 @@ func markClean(ctx context.Context, tx pgx.Tx, table string, day time.Time) erro
 	return err
 }
 
-// DirtyIn lists the days in [from, to) whose aggregates ingest made stale.
-func DirtyIn(ctx context.Context, q interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}, from, to time.Time) ([]DayTable, error) {
-	rows, err := q.Query(ctx, `SELECT tbl, to_char(day, 'YYYY-MM-DD') FROM ingest_days
-		WHERE dirty AND day >= $1::date AND day < $2::date ORDER BY day, tbl`, from.Format("2006-01-02"), to.Format("2006-01-02"))
-	if err != nil {
-		return nil, fmt.Errorf("find days to recompute: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[DayTable])
-}
-
 // Dirty lists the days ingest has added rows to since their last rollup.
 func Dirty(ctx context.Context, pool *pgxpool.Pool) ([]DayTable, error) {
-	rows, err := pool.Query(ctx, `SELECT tbl, to_char(day, 'YYYY-MM-DD') FROM ingest_days WHERE dirty ORDER BY day, tbl`)
+	return dirty(ctx, pool, "")
+}
+
+// DirtyIn lists those of the days in [from, to).
+func DirtyIn(ctx context.Context, q querier, from, to time.Time) ([]DayTable, error) {
+	return dirty(ctx, q, "AND day >= $1::date AND day < $2::date", from.Format("2006-01-02"), to.Format("2006-01-02"))
+}
+
+// querier is a pool, a connection or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// dirty lists the dirty days that also meet and, the code's own SQL.
+func dirty(ctx context.Context, q querier, and string, args ...any) ([]DayTable, error) {
+	rows, err := q.Query(ctx, `SELECT tbl, to_char(day, 'YYYY-MM-DD') FROM ingest_days WHERE dirty `+and+` ORDER BY day, tbl`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rollup: find days to recompute: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DayTable, error) {
-		var d DayTable
-		err := r.Scan(&d.Table, &d.Day)
-		return d, err
-	})
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DayTable])
 }
 
 // Run recomputes the days ingest touched since their last rollup, or,

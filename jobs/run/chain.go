@@ -129,15 +129,13 @@ func (c *chainRun) ingest(ctx context.Context) error {
 }
 
 // rollup recomputes the days ingest touched (this run's and any left over).
-// A daily chain leaves its day's proxy and web rows to the archive, which
-// reads them anyway and rolls them up as it goes (report.Options.Rollup).
+// A daily chain leaves its own day to the archive, which reads its rows
+// anyway and rolls them up as it goes (report.Options.Rollup).
 func (c *chainRun) rollup(ctx context.Context) error {
 	opt := rollup.FromConfig(c.deps.Cfg, c.jobLog)
 	if c.p.Kind == "day" {
 		for _, tb := range rollup.Tables {
-			if rollup.Fusable(tb.Table) {
-				opt.Leave = append(opt.Leave, rollup.DayTable{Table: tb.Table, Day: c.p.Name()})
-			}
+			opt.Leave = append(opt.Leave, rollup.DayTable{Table: tb.Table, Day: c.p.Name()})
 		}
 	}
 	r, err := rollup.Run(ctx, c.deps.Pool, time.Time{}, time.Time{}, opt)
