@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"golang.org/x/sync/errgroup"
 
@@ -114,7 +112,6 @@ func rawPass(ctx context.Context, conn queryer, t rawTable, p Period, loc *time.
 			return nil
 		})
 	}
-
 	var n int64
 	g.Go(func() error {
 		defer func() {
@@ -131,17 +128,12 @@ func rawPass(ctx context.Context, conn queryer, t rawTable, p Period, loc *time.
 		if len(fds) < nc {
 			return fmt.Errorf("%d columns for %d", len(fds), nc)
 		}
-		var sumCols []int // fused.Cols in the query's columns
+		var sum func([][]byte) error
 		if fused != nil {
-			for _, c := range fused.Cols {
-				i := slices.IndexFunc(fds, func(fd pgconn.FieldDescription) bool { return fd.Name == c })
-				if i < 0 {
-					return fmt.Errorf("no column %s for the rollup", c)
-				}
-				sumCols = append(sumCols, i)
+			if sum, err = fused.Rows(fds); err != nil {
+				return err
 			}
 		}
-		sumFields := make([][]byte, len(sumCols))
 		b := newBatch(nc)
 		send := func() error {
 			for _, q := range queues {
@@ -159,11 +151,8 @@ func rawPass(ctx context.Context, conn queryer, t rawTable, p Period, loc *time.
 			// a goroutine of its own, with the values copied for it,
 			// the pass was slower.
 			vals := rows.RawValues()
-			if fused != nil {
-				for i, k := range sumCols {
-					sumFields[i] = vals[k]
-				}
-				if err := fused.Row(sumFields); err != nil {
+			if sum != nil {
+				if err := sum(vals); err != nil {
 					return err
 				}
 			}

@@ -3,13 +3,11 @@ package rollup
 import (
 	"context"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ispacct/ispacct/schema"
@@ -97,17 +95,12 @@ func fuseDay(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time,
 			return err
 		}
 		defer rows.Close()
-		idx := make([]int, len(f.Cols))
-		for i, c := range f.Cols {
-			idx[i] = slices.IndexFunc(rows.FieldDescriptions(), func(fd pgconn.FieldDescription) bool { return fd.Name == c })
+		row, err := f.Rows(rows.FieldDescriptions())
+		if err != nil {
+			return err
 		}
-		fields := make([][]byte, len(idx))
 		for rows.Next() {
-			v := rows.RawValues()
-			for i, k := range idx {
-				fields[i] = v[k]
-			}
-			if err := f.Row(fields); err != nil {
+			if err := row(rows.RawValues()); err != nil {
 				return err
 			}
 		}

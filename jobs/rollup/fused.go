@@ -3,9 +3,11 @@ package rollup
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ispacct/ispacct/schema"
 )
@@ -14,19 +16,18 @@ import (
 // reader passes by: the daily chain's archive reads the day's rows anyway,
 // so its rollup needs no read of its own. It gives the very rows Day
 // gives, under the same lock: Begin marks the day clean in the reader's
-// transaction before the reader's query takes its snapshot, and End
+// transaction before the reader's query takes its snapshot, Rows takes the
+// rows as the reader's query returns them, and End
 // writes the aggregates in it.
 type Fused struct {
 	Table string
-	// Cols are the columns Row takes, in order, in PostgreSQL's binary
-	// format (a binary query's raw values).
-	Cols []string
-	d    dayRange
-	sum  summer
+	cols  []string // those Row takes, in order, binary
+	d     dayRange
+	sum   summer
 }
 
 // Begin starts the rollup of table's local day holding t in tx, which
-// must then read every row of the day, in any order, into Row. It returns
+// must then read every row of the day, in any order, through Rows. It returns
 // nil when the day is retired: its aggregates stay as they are.
 func Begin(ctx context.Context, tx pgx.Tx, table string, t time.Time, opt Options) (*Fused, error) {
 	tb, err := tableOf(table)
@@ -41,15 +42,29 @@ func Begin(ctx context.Context, tx pgx.Tx, table string, t time.Time, opt Option
 	if err := markClean(ctx, tx, table, day); err != nil {
 		return nil, fmt.Errorf("rollup %s %s: %w", table, day.Format("2006-01-02"), err)
 	}
-	return &Fused{Table: table, Cols: tb.cols, d: d, sum: tb.newSum()}, nil
+	return &Fused{Table: table, cols: tb.cols, d: d, sum: tb.newSum()}, nil
 }
 
-// Row adds one row's Cols.
-func (f *Fused) Row(fields [][]byte) error {
-	if err := f.sum.row(fields); err != nil {
-		return fmt.Errorf("rollup %s %s: %w", f.Table, f.Day(), err)
+// Rows returns what takes each row of a binary query with the columns
+// fds, which must include the sums' own (by name, in any order): row gets
+// the row's raw values, valid until the next row.
+func (f *Fused) Rows(fds []pgconn.FieldDescription) (row func(vals [][]byte) error, err error) {
+	at := make([]int, len(f.cols))
+	for i, c := range f.cols {
+		if at[i] = slices.IndexFunc(fds, func(fd pgconn.FieldDescription) bool { return fd.Name == c }); at[i] < 0 {
+			return nil, fmt.Errorf("rollup %s: the rows lack column %s", f.Table, c)
+		}
 	}
-	return nil
+	fields := make([][]byte, len(at))
+	return func(vals [][]byte) error {
+		for i, k := range at {
+			fields[i] = vals[k]
+		}
+		if err := f.sum.row(fields); err != nil {
+			return fmt.Errorf("rollup %s %s: %w", f.Table, f.Day(), err)
+		}
+		return nil
+	}, nil
 }
 
 // End replaces the day's aggregates with the sums, in the transaction
