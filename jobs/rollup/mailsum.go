@@ -37,6 +37,14 @@ import (
 // mailCols are the columns a mail summer takes.
 var mailCols = []string{"queue_id", "msgid", "m_to", "m_from", "m_size", "m_status", "m_mailer"}
 
+// The aggregate tables' columns, as their rows are written.
+var (
+	mailMailboxCols = []string{"day", "direction", "mailbox", "domain", "messages", "recipients", "bytes",
+		"sent", "deferred", "bounced", "expired"}
+	mailDomainCols = []string{"day", "direction", "domain", "messages", "recipients", "bytes",
+		"sent", "deferred", "bounced", "expired"}
+)
+
 // maxMailRecs bounds the rows held: 32 bytes each, and a message's name
 // in a map for about every second row. Measured peaks of the whole chain:
 // 90 MiB without, 143 MiB with 330,000 rows held, 187 MiB with 478,000;
@@ -87,24 +95,33 @@ type mailSum struct {
 }
 
 type mailSummer struct {
-	msgs  map[string]uint32
-	addrs map[string]uint32
-	names []string // raw addresses by id
+	msgs  names // messages; their names are not kept
+	addrs names // raw addresses
 	recs  []mailRec
 	over  bool // more rows than maxMailRecs: sql/mail.sql sums the day
 	key   []byte
 }
 
 func newMailSummer() summer {
-	return &mailSummer{msgs: map[string]uint32{}, addrs: map[string]uint32{}}
+	return &mailSummer{msgs: names{ids: map[string]uint32{}}, addrs: names{ids: map[string]uint32{}, keep: true}}
 }
 
-func (m *mailSummer) id(ids map[string]uint32, name []byte) uint32 {
-	if id, ok := ids[string(name)]; ok {
+// names numbers names from 0 as they first come.
+type names struct {
+	ids  map[string]uint32
+	keep bool     // list the names
+	list []string // by number, when kept
+}
+
+func (n *names) id(name []byte) uint32 {
+	if id, ok := n.ids[string(name)]; ok {
 		return id
 	}
-	id := uint32(len(ids))
-	ids[string(name)] = id
+	id := uint32(len(n.ids))
+	n.ids[string(name)] = id
+	if n.keep {
+		n.list = append(n.list, string(name))
+	}
 	return id
 }
 
@@ -116,7 +133,7 @@ func (m *mailSummer) row(f [][]byte) error {
 	}
 	if len(m.recs) == maxMailRecs {
 		m.over = true
-		m.recs, m.msgs, m.addrs, m.names = nil, nil, nil, nil
+		m.recs, m.msgs, m.addrs = nil, names{}, names{}
 		return nil
 	}
 	var size int64
@@ -127,7 +144,7 @@ func (m *mailSummer) row(f [][]byte) error {
 		}
 	}
 	m.key = append(append(append(m.key[:0], f[0]...), '/'), f[1]...)
-	r := mailRec{msg: m.id(m.msgs, m.key), rcpt: m.addr(f[2]), size: size}
+	r := mailRec{msg: m.msgs.id(m.key), rcpt: m.addrs.id(f[2]), size: size}
 	switch string(f[5]) {
 	case "sent":
 		r.status = stSent
@@ -139,9 +156,9 @@ func (m *mailSummer) row(f [][]byte) error {
 		r.status = stExpired
 	}
 	if len(f[3]) == 0 {
-		r.sender = m.addr([]byte("<>"))
+		r.sender = m.addrs.id([]byte("<>"))
 	} else {
-		r.sender = m.addr(f[3])
+		r.sender = m.addrs.id(f[3])
 	}
 	switch {
 	case f[6] == nil:
@@ -155,54 +172,31 @@ func (m *mailSummer) row(f [][]byte) error {
 	return nil
 }
 
-func (m *mailSummer) addr(a []byte) uint32 {
-	id := m.id(m.addrs, a)
-	if int(id) == len(m.names) {
-		m.names = append(m.names, string(a))
-	}
-	return id
-}
-
 // write replaces agg_mail_mailbox and agg_mail_domain of the day.
 func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 	if m.over {
 		return runFile(ctx, tx, "sql/mail.sql", d)
 	}
-	// Lowered addresses: ids, names, domains, and whether each is local.
-	lowered, err := lowerAll(ctx, tx, d.lowerInGo, m.names)
+	// Lowered addresses and their domains, numbered; whether each is local.
+	lowered, err := lowerAll(ctx, tx, d.lowerInGo, m.addrs.list)
 	if err != nil {
 		return err
 	}
-	lowID := map[string]uint32{}
-	var low []string
-	raw := make([]uint32, len(m.names)) // raw id → lowered id
-	for i, n := range m.names {
-		l := lowered[n]
-		id, ok := lowID[l]
-		if !ok {
-			id = uint32(len(low))
-			lowID[l] = id
-			low = append(low, l)
-		}
-		raw[i] = id
+	low := names{ids: map[string]uint32{}, keep: true}
+	raw := make([]uint32, len(m.addrs.list)) // raw id → lowered id
+	for i, a := range m.addrs.list {
+		raw[i] = low.id([]byte(lowered[a]))
 	}
-	domID := map[string]uint32{}
-	var doms []string
-	dom := make([]uint32, len(low)) // lowered id → domain id
-	local := make([]bool, len(low))
-	for i, l := range low {
-		name := string(domainOf([]byte(l)))
-		id, ok := domID[name]
-		if !ok {
-			id = uint32(len(doms))
-			domID[name] = id
-			doms = append(doms, name)
-		}
-		dom[i] = id
-		local[i] = slices.Contains(d.domains, name)
+	doms := names{ids: map[string]uint32{}, keep: true}
+	dom := make([]uint32, len(low.list)) // lowered id → domain id
+	local := make([]bool, len(low.list))
+	for i, l := range low.list {
+		name := domainOf([]byte(l))
+		dom[i] = doms.id(name)
+		local[i] = slices.Contains(d.domains, string(name))
 	}
 	var in, out []mailRec
-	for _, r := range byMessage(m.recs, len(m.msgs)) {
+	for _, r := range byMessage(m.recs, len(m.msgs.ids)) {
 		r.rcpt, r.sender = raw[r.rcpt], raw[r.sender]
 		if len(d.domains) > 0 && local[r.rcpt] || len(d.domains) == 0 && r.mailer == mailerLocal {
 			in = append(in, r)
@@ -211,19 +205,19 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 			out = append(out, r)
 		}
 	}
-	m.recs, m.msgs = nil, nil
+	m.recs, m.msgs = nil, names{}
 
-	inBox, inDom := make([]mailSum, len(low)), make([]mailSum, len(doms))
+	inBox, inDom := make([]mailSum, len(low.list)), make([]mailSum, len(doms.list))
 	// Mail in: by message, domain and mailbox (the recipient).
 	sortWithin(in, func(a, b mailRec) int {
 		return cmp.Or(cmp.Compare(dom[a.rcpt], dom[b.rcpt]), cmp.Compare(a.rcpt, b.rcpt))
 	})
 	for i := 0; i < len(in); {
-		j := runEnd(in, i, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, dom[r.rcpt], 0} })
+		j := runEnd(in, i, func(r mailRec) [2]uint32 { return [2]uint32{r.msg, dom[r.rcpt]} })
 		ds := &inDom[dom[in[i].rcpt]]
 		ds.add(in[i:j])
 		for k := i; k < j; {
-			l := runEnd(in, k, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, r.rcpt, 0} })
+			l := runEnd(in, k, func(r mailRec) [2]uint32 { return [2]uint32{r.msg, r.rcpt} })
 			bs := &inBox[in[k].rcpt]
 			bs.add(in[k:l])
 			bs.recipients++
@@ -234,18 +228,18 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 	}
 	// Mail out: by message, domain, mailbox (the sender) and recipient;
 	// a domain's recipients by message, domain and recipient.
-	outBox, outDom := make([]mailSum, len(low)), make([]mailSum, len(doms))
+	outBox, outDom := make([]mailSum, len(low.list)), make([]mailSum, len(doms.list))
 	sortWithin(out, func(a, b mailRec) int {
 		return cmp.Or(cmp.Compare(dom[a.sender], dom[b.sender]), cmp.Compare(a.sender, b.sender), cmp.Compare(a.rcpt, b.rcpt))
 	})
 	var rcpts []uint32
 	for i := 0; i < len(out); {
-		j := runEnd(out, i, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, dom[r.sender], 0} })
+		j := runEnd(out, i, func(r mailRec) [2]uint32 { return [2]uint32{r.msg, dom[r.sender]} })
 		ds := &outDom[dom[out[i].sender]]
 		ds.add(out[i:j])
 		rcpts = rcpts[:0]
 		for k := i; k < j; {
-			l := runEnd(out, k, func(r mailRec) [3]uint32 { return [3]uint32{r.msg, r.sender, 0} })
+			l := runEnd(out, k, func(r mailRec) [2]uint32 { return [2]uint32{r.msg, r.sender} })
 			bs := &outBox[out[k].sender]
 			bs.add(out[k:l])
 			for x := k; x < l; x++ {
@@ -269,18 +263,16 @@ func (m *mailSummer) write(ctx context.Context, tx pgx.Tx, d dayRange) error {
 		name     string
 		box, dom []mailSum
 	}{{"in", inBox, inDom}, {"out", outBox, outDom}} {
-		if err := writeMailSums(&boxBuf, date, dir.name, low, dir.box, true); err != nil {
+		if err := writeMailSums(&boxBuf, date, dir.name, low.list, dir.box, true); err != nil {
 			return err
 		}
-		if err := writeMailSums(&domBuf, date, dir.name, doms, dir.dom, false); err != nil {
+		if err := writeMailSums(&domBuf, date, dir.name, doms.list, dir.dom, false); err != nil {
 			return err
 		}
 	}
 	return replaceDay(ctx, tx, d, []aggTable{
-		{"agg_mail_mailbox", []string{"day", "direction", "mailbox", "domain", "messages", "recipients", "bytes",
-			"sent", "deferred", "bounced", "expired"}, boxBuf.Finish()},
-		{"agg_mail_domain", []string{"day", "direction", "domain", "messages", "recipients", "bytes",
-			"sent", "deferred", "bounced", "expired"}, domBuf.Finish()},
+		{"agg_mail_mailbox", mailMailboxCols, boxBuf.Finish()},
+		{"agg_mail_domain", mailDomainCols, domBuf.Finish()},
 	})
 }
 
@@ -317,7 +309,7 @@ func sortWithin(recs []mailRec, cmp func(a, b mailRec) int) {
 }
 
 // runEnd is the end of the run of recs from i with the same key.
-func runEnd(recs []mailRec, i int, key func(mailRec) [3]uint32) int {
+func runEnd(recs []mailRec, i int, key func(mailRec) [2]uint32) int {
 	k := key(recs[i])
 	j := i + 1
 	for j < len(recs) && key(recs[j]) == k {
@@ -354,9 +346,9 @@ func writeMailSums(buf *schema.CopyBuffer, date int32, direction string, names [
 			return fmt.Errorf("mail %s of %q: %w", direction, names[i], err)
 		}
 		if mailbox {
-			buf.Row(11)
+			buf.Row(len(mailMailboxCols))
 		} else {
-			buf.Row(10)
+			buf.Row(len(mailDomainCols))
 		}
 		buf.Int32(date)
 		buf.String(direction)

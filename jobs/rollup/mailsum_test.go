@@ -21,7 +21,7 @@ func TestMailSummerBound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !m.over || m.recs != nil || m.msgs != nil {
-		t.Fatalf("11 rows over a bound of 10: over %v, %d rows and %d messages held", m.over, len(m.recs), len(m.msgs))
+	if !m.over || m.recs != nil || m.msgs.ids != nil || m.addrs.list != nil {
+		t.Fatalf("11 rows over a bound of 10: over %v, %d rows and %d messages held", m.over, len(m.recs), len(m.msgs.ids))
 	}
 }
