@@ -74,14 +74,14 @@ var copyEscaped = func() (t [256]bool) {
 }()
 
 // appendTime appends t as TimeLayout does, without reading the layout for
-// every row; a year outside 1000-9999 or an offset with seconds (a
-// zone's local mean time of old) goes through AppendFormat.
+// every row; a year outside 1000-9999 goes through AppendFormat. Like it,
+// the offset drops its seconds (a zone's local mean time of old).
 func appendTime(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
-	_, off := t.Zone()
-	if year < 1000 || year > 9999 || off%60 != 0 {
+	if year < 1000 || year > 9999 {
 		return t.AppendFormat(b, TimeLayout)
 	}
+	_, off := t.Zone()
 	hour, min, sec := t.Clock()
 	b = append4(b, year)
 	b = append(b, '-')
