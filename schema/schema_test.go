@@ -173,3 +173,40 @@ func TestCopyEncodesTypes(t *testing.T) {
 		t.Fatalf("got %v %v %q %v %d %d %v", lan, ip, url, zeit, size, el, ident)
 	}
 }
+
+// TestSrcFileIndexesAskNoSummaries: the src_file BRIN indexes, of the
+// tables and of a partition made after the migrations, leave summarizing
+// to VACUUM: autosummarize asked autovacuum more than its queue holds and
+// filled the server's log with requests "not recorded".
+func TestSrcFileIndexesAskNoSummaries(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	if err := schema.NewPartitions(db.Pool, db.Loc).Ensure(ctx, "mta", time.Date(2026, 11, 21, 12, 0, 0, 0, db.Loc)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT i.relname, coalesce(array_to_string(i.reloptions, ','), '')
+		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am a ON a.oid = i.relam
+		WHERE a.amname = 'brin' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name, opts string
+		if err := rows.Scan(&name, &opts); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+		if strings.Contains(opts, "autosummarize=on") {
+			t.Errorf("index %s: options %q", name, opts)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http_src_file", "mta_p20261121_src_file_idx", "mta_src_file", "proxy_src_file"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("BRIN indexes %v, want %v", names, want)
+	}
+}
