@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -21,10 +22,7 @@ const maxForm = 64 << 10
 // the login form's address, anything else with 403.
 func (s *Server) auth(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var sess *session
-		if c, err := r.Cookie(sessionCookie); err == nil {
-			sess = s.sessions.get(c.Value, s.now())
-		}
+		sess := s.session(r)
 		if sess == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -62,8 +60,33 @@ type loginPage struct {
 	Next, User, LoginCSRF string
 }
 
+// session is the request's live session, or nil. A session ends when
+// its user's password changes or leaves the password file ('ispacct web
+// passwd' run beside the daemon), and when the file cannot be read.
+func (s *Server) session(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	sess := s.sessions.get(c.Value, s.now())
+	if sess == nil {
+		return nil
+	}
+	hash, err := s.passwords.hash(s.cfg().Web.PasswordFile, sess.user)
+	if err != nil || !bytes.Equal(hash, sess.hash) {
+		s.sessions.end(c.Value)
+		if err != nil {
+			s.log.Error("web: session ended: the password file cannot be read", "user", sess.user, "error", err)
+		} else {
+			s.log.Info("web: session ended: the password changed", "user", sess.user, "client", client(r))
+		}
+		return nil
+	}
+	return sess
+}
+
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.get(c.Value, s.now()) != nil {
+	if s.session(r) != nil {
 		http.Redirect(w, r, safeNext(r.FormValue("next")), http.StatusSeeOther)
 		return
 	}
@@ -118,7 +141,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.PostFormValue("user")
-	ok, err := CheckUser(s.cfg().Web.PasswordFile, user, r.PostFormValue("password"))
+	hash, err := checkUser(s.cfg().Web.PasswordFile, user, r.PostFormValue("password"))
 	var nopw *NoPasswordError
 	switch {
 	case errors.As(err, &nopw):
@@ -131,7 +154,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("web: login impossible", "error", err)
 		s.showLogin(w, r, http.StatusInternalServerError, "The password file cannot be read; the log says why.")
 		return
-	case !ok:
+	case hash == nil:
 		// What was typed as the name may be a password typed in the wrong
 		// field: only a name the password file knows goes into the log.
 		logged := "(unknown)"
@@ -143,7 +166,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.limit.succeeded(addr, now)
-	key, _ := s.sessions.start(user, now)
+	key, _ := s.sessions.start(user, hash, now)
 	http.SetCookie(w, s.cookie(sessionCookie, key, time.Duration(s.cfg().Web.SessionHours)*time.Hour))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	s.log.Info("web: logged in", "user", user, "client", addr)

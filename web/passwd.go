@@ -32,23 +32,44 @@ func (e *NoPasswordError) Error() string {
 // CheckUser checks a name and a password against the file. An unknown
 // name costs as much time as a wrong password, so names cannot be probed.
 func CheckUser(file, user, password string) (bool, error) {
+	hash, err := checkUser(file, user, password)
+	return hash != nil, err
+}
+
+// checkUser is CheckUser that returns the user's hash when the password
+// is right, nil when not: a session keeps it to end when it changes.
+func checkUser(file, user, password string) ([]byte, error) {
 	hashes, err := readPasswords(file)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if len(hashes) == 0 {
-		return false, &NoPasswordError{File: file}
+		return nil, &NoPasswordError{File: file}
 	}
 	h, ok := hashes[user]
 	if !ok {
-		h = dummyHash
+		h = stand(hashes)
 	}
-	err = bcrypt.CompareHashAndPassword(h, []byte(password))
-	return ok && err == nil, nil
+	if err := bcrypt.CompareHashAndPassword(h, []byte(password)); err != nil || !ok {
+		return nil, nil
+	}
+	return h, nil
 }
 
-// dummyHash is compared against for unknown users (of "x", cost 11).
-var dummyHash = []byte("$2a$11$cz0Zh9NfihMsNnhJvAlOAO1OoE/FZkNtR.B0tJ6vENwix5snP7jHa")
+// stand is the hash an unknown name's password is compared with, for
+// nothing but the time it takes: a hash of the file, so of the cost its
+// users' hashes have, whatever wrote them ('htpasswd -B' uses cost 5,
+// 'ispacct web passwd' 11). It is the first name's, to be the same each
+// time.
+func stand(hashes map[string][]byte) []byte {
+	var first string
+	for name := range hashes {
+		if first == "" || name < first {
+			first = name
+		}
+	}
+	return hashes[first]
+}
 
 func readPasswords(file string) (map[string][]byte, error) {
 	b, err := os.ReadFile(file)

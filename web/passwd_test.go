@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestPasswordFile: set, check, change, keep the others; mode 0600.
@@ -44,6 +46,8 @@ func TestPasswordFile(t *testing.T) {
 	}{
 		{"admin", "third password", true}, {"admin", "first password", false},
 		{"backup", "second password", true}, {"nobody", "second password", false}, {"admin", "", false},
+		// an unknown name is checked against a user's hash, never let in by it
+		{"nobody", "third password", false},
 	} {
 		ok, err := CheckUser(file, tt.user, tt.pw)
 		if err != nil || ok != tt.ok {
@@ -57,6 +61,22 @@ func TestPasswordFile(t *testing.T) {
 	os.WriteFile(file, []byte("admin:plain\n"), 0o600)
 	if _, err := CheckUser(file, "admin", "plain"); err == nil || !strings.Contains(err.Error(), file+":1:") {
 		t.Errorf("a line without a hash: %v", err)
+	}
+}
+
+// TestUnknownNameTakesAsLong: an unknown name's password is compared with
+// a hash of the file's own cost, so its answer comes as slowly as a known
+// name's, whatever cost wrote the file.
+func TestUnknownNameTakesAsLong(t *testing.T) {
+	for _, cost := range []int{4, 5, 11} {
+		h, err := bcrypt.GenerateFromPassword([]byte("long enough"), cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes := map[string][]byte{"zed": []byte("$2a$12$x"), "admin": h}
+		if got, err := bcrypt.Cost(stand(hashes)); err != nil || got != cost {
+			t.Errorf("unknown names compared at cost %d (%v), the file's first user's is %d", got, err, cost)
+		}
 	}
 }
 

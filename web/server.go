@@ -49,15 +49,16 @@ type Options struct {
 
 // Server serves the page; it is an http.Handler.
 type Server struct {
-	cfg      func() *config.Config
-	pool     *pgxpool.Pool
-	log      *slog.Logger
-	now      func() time.Time
-	pages    map[string]*template.Template
-	sessions *sessions
-	limit    *limiter
-	sums     *sumCache
-	mux      *http.ServeMux
+	cfg       func() *config.Config
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	now       func() time.Time
+	pages     map[string]*template.Template
+	sessions  *sessions
+	passwords passwordCache // what the sessions are checked against
+	limit     *limiter
+	sums      *sumCache
+	mux       *http.ServeMux
 }
 
 // New returns the page's handler.

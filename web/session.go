@@ -19,6 +19,7 @@ const (
 // a restart asks for the password again, which is fine for one user.
 type session struct {
 	user    string
+	hash    []byte // the user's password hash at login
 	csrf    string // the token every form carries
 	expires time.Time
 
@@ -70,7 +71,7 @@ func token() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (ss *sessions) start(user string, now time.Time) (string, *session) {
+func (ss *sessions) start(user string, hash []byte, now time.Time) (string, *session) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	for k, s := range ss.byKey {
@@ -79,7 +80,7 @@ func (ss *sessions) start(user string, now time.Time) (string, *session) {
 		}
 	}
 	key := token()
-	s := &session{user: user, csrf: token(), expires: now.Add(ss.ttl)}
+	s := &session{user: user, hash: hash, csrf: token(), expires: now.Add(ss.ttl)}
 	ss.byKey[key] = s
 	return key, s
 }

@@ -381,6 +381,46 @@ func TestSessionCookie(t *testing.T) {
 	}
 }
 
+// TestPasswordChangeEndsSessions: 'ispacct web passwd' beside the running
+// page ends the sessions of the user whose password changed, so a
+// session stolen or left open does not outlive the password; another
+// user's change, or none, ends nothing; a password file gone ends all.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	s := newSite(t)
+	file := s.cfg.Web.PasswordFile
+	c := s.client(t).loggedIn()
+	if err := web.SetPassword(file, "deputy", "another long one"); err != nil {
+		t.Fatal(err)
+	}
+	if a := c.get("/"); a.status != http.StatusOK {
+		t.Fatalf("after another user's change: %d", a.status)
+	}
+	if err := web.SetPassword(file, testUser, "a new long password"); err != nil {
+		t.Fatal(err)
+	}
+	if a := c.get("/"); a.status != http.StatusSeeOther || !strings.HasPrefix(a.header.Get("Location"), "/login") {
+		t.Fatalf("after the password changed: %d %q, want a redirect to /login", a.status, a.header.Get("Location"))
+	}
+	if !strings.Contains(s.logs.String(), "session ended: the password changed") {
+		t.Errorf("the ended session is not logged")
+	}
+	if a := c.login(testPassword); a.status != http.StatusUnauthorized {
+		t.Fatalf("login with the old password: %d", a.status)
+	}
+	if a := c.login("a new long password"); a.status != http.StatusSeeOther {
+		t.Fatalf("login with the new password: %d", a.status)
+	}
+	if a := c.get("/"); a.status != http.StatusOK {
+		t.Fatalf("the new session: %d", a.status)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if a := c.get("/"); a.status != http.StatusSeeOther {
+		t.Fatalf("with the password file gone: %d, want a redirect to /login", a.status)
+	}
+}
+
 func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {
