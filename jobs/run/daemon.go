@@ -203,6 +203,13 @@ func (d *Daemon) reload(ctx context.Context, s gocron.Scheduler) *config.Config 
 		d.log.Warn("changes to database.url, timezone and state_dir take effect at the next start")
 		cfg.Database, cfg.Timezone, cfg.Loc, cfg.StateDir = old.Database, old.Timezone, old.Loc, old.StateDir
 	}
+	// The web page's listener was started with these: its cookies and
+	// headers must keep saying what it serves (a Secure cookie over plain
+	// HTTP would never come back).
+	if w, o := cfg.Web, old.Web; w.Listen != o.Listen || w.Cert != o.Cert || w.Key != o.Key || w.SessionHours != o.SessionHours {
+		d.log.Warn("changes to web.listen, web.cert, web.key and web.session_hours take effect at the next start")
+		cfg.Web.Listen, cfg.Web.Cert, cfg.Web.Key, cfg.Web.SessionHours = o.Listen, o.Cert, o.Key, o.SessionHours
+	}
 	d.cfg.Store(cfg)
 	if cfg.Schedule.DailyAt != old.Schedule.DailyAt || cfg.Schedule.MonthlyAt != old.Schedule.MonthlyAt ||
 		outboxEvery(cfg) != outboxEvery(old) {

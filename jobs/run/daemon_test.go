@@ -472,6 +472,44 @@ func TestFailuresAreRecordedMailedRetried(t *testing.T) {
 }
 
 // waitLog waits until the daemon has logged want.
+// TestReloadKeepsWhatNeedsARestart: SIGHUP takes the new configuration
+// but for what only a restart can change, each named in the log: the
+// database, the zone and the state folder, and the web page's listener
+// (address, TLS, session length), by which the page keeps serving.
+func TestReloadKeepsWhatNeedsARestart(t *testing.T) {
+	e := newEnv(t, berlin(2026, 11, 4, 12, 0))
+	cfg, _ := e.config(t, "old.toml", "[web]\nlisten = \"127.0.0.1:8081\"\n")
+	_, path := e.config(t, "new.toml", `[database]
+url = "host=/nonexistent dbname=other"
+[web]
+listen = "127.0.0.1:9090"
+cert = "web.crt"
+key = "web.key"
+session_hours = 2
+[report]
+raw_sheets = false
+`)
+	dm := e.start(t, cfg, clockwork.NewFakeClockAt(berlin(2026, 11, 5, 12, 0)), e.pool,
+		func() (*config.Config, error) { return config.Load(path) })
+	dm.next(t)
+	dm.hup <- syscall.SIGHUP
+	e.waitLog(t, `msg="configuration reloaded"`)
+	got := dm.d.Config()
+	if got.Report.RawSheets {
+		t.Error("report.raw_sheets was not reloaded")
+	}
+	w := got.Web
+	if got.Database.URL != cfg.Database.URL || got.Loc.String() != "Europe/Berlin" || w.Listen != "127.0.0.1:8081" || w.TLS() || w.SessionHours != 8 {
+		t.Errorf("reloaded: database %q, zone %s, web %+v; want the started ones", got.Database.URL, got.Loc, w)
+	}
+	for _, want := range []string{"database.url, timezone and state_dir take effect at the next start",
+		"web.listen, web.cert, web.key and web.session_hours take effect at the next start"} {
+		if !strings.Contains(e.logs.String(), want) {
+			t.Errorf("the log does not say %q", want)
+		}
+	}
+}
+
 func (e *env) waitLog(t *testing.T, want string) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.logs.String(), want); time.Sleep(10 * time.Millisecond) {
