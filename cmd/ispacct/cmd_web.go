@@ -54,7 +54,7 @@ Example:
 
 func runWeb(ctx context.Context, a *app, opts webOptions, args []string) error {
 	if len(args) == 1 && args[0] == "passwd" {
-		return runWebPasswd(a, opts, os.Stdin)
+		return runWebPasswd(ctx, a, opts, os.Stdin)
 	}
 	if len(args) > 0 {
 		return usagef("unexpected arguments %q (only \"passwd\")", args)
@@ -79,17 +79,17 @@ func runWeb(ctx context.Context, a *app, opts webOptions, args []string) error {
 	return web.Serve(ctx, addr, web.Options{Config: a.cfg, Pool: pool, Log: a.log})
 }
 
-func runWebPasswd(a *app, opts webOptions, in *os.File) error {
+func runWebPasswd(ctx context.Context, a *app, opts webOptions, in *os.File) error {
 	if err := web.CheckUserName(opts.user); err != nil {
 		return usagef("--user: %v", err)
 	}
 	var pw string
 	if isTerminal(in) {
-		p1, err := askHidden(a.stderr, in, fmt.Sprintf("New web password for %s: ", opts.user))
+		p1, err := askHidden(ctx, a.stderr, in, fmt.Sprintf("New web password for %s: ", opts.user))
 		if err != nil {
 			return err
 		}
-		p2, err := askHidden(a.stderr, in, "Again: ")
+		p2, err := askHidden(ctx, a.stderr, in, "Again: ")
 		if err != nil {
 			return err
 		}
@@ -112,8 +112,10 @@ func runWebPasswd(a *app, opts webOptions, in *os.File) error {
 	return nil
 }
 
-// askHidden reads a line from the terminal without echoing it.
-func askHidden(w io.Writer, in *os.File, prompt string) (string, error) {
+// askHidden reads a line from the terminal without echoing it. Ctrl-C
+// (ctx ending) gives up at once, the echo back on: the signal is caught
+// for a clean exit, so the read itself would wait for Enter.
+func askHidden(ctx context.Context, w io.Writer, in *os.File, prompt string) (string, error) {
 	fd := int(in.Fd())
 	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
@@ -127,10 +129,26 @@ func askHidden(w io.Writer, in *os.File, prompt string) (string, error) {
 	}
 	defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
 	fmt.Fprint(w, prompt)
-	line, err := bufio.NewReader(in).ReadString('\n')
-	fmt.Fprintln(w)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read password: %w", err)
+	type read struct {
+		line string
+		err  error
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	got := make(chan read, 1)
+	// Left blocked on the terminal if ctx ends first; the process is
+	// about to exit then.
+	go func() {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		got <- read{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(w)
+		return "", fmt.Errorf("no password read: %w", ctx.Err())
+	case r := <-got:
+		fmt.Fprintln(w)
+		if r.err != nil && !errors.Is(r.err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", r.err)
+		}
+		return strings.TrimRight(r.line, "\r\n"), nil
+	}
 }
