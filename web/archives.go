@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,10 +30,14 @@ type archiveFile struct {
 }
 
 // sumCache remembers the sha256 of archives by name, size and time, so a
-// page view does not read every archive again.
+// page view does not read every archive again. A view hashes what it can
+// within sumBudget; the rest is hashed by one pass in the background, and
+// the page says to reload: a year of archives is gigabytes to read.
 type sumCache struct {
-	mu sync.Mutex
-	m  map[string]archiveSum
+	budget  time.Duration // how long a view may spend hashing
+	mu      sync.Mutex
+	m       map[string]archiveSum
+	pending bool // a background pass is under way
 }
 
 type archiveSum struct {
@@ -41,12 +46,17 @@ type archiveSum struct {
 	sum  string
 }
 
-func (c *sumCache) sum(path string, fi os.FileInfo) (string, error) {
+// cached is path's sum if it is known for this size and time.
+func (c *sumCache) cached(path string, fi os.FileInfo) (string, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.m[path]
-	c.mu.Unlock()
-	if ok && e.size == fi.Size() && e.mod.Equal(fi.ModTime()) {
-		return e.sum, nil
+	return e.sum, ok && e.size == fi.Size() && e.mod.Equal(fi.ModTime())
+}
+
+func (c *sumCache) sum(path string, fi os.FileInfo) (string, error) {
+	if sum, ok := c.cached(path, fi); ok {
+		return sum, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -67,17 +77,42 @@ func (c *sumCache) sum(path string, fi os.FileInfo) (string, error) {
 	return sum, nil
 }
 
+// later hashes files in the background, unless a pass is under way (it
+// will have been asked for the same files, or the next view asks again).
+func (c *sumCache) later(files map[string]os.FileInfo, log *slog.Logger) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending || len(files) == 0 {
+		return
+	}
+	c.pending = true
+	go func() {
+		defer func() {
+			c.mu.Lock()
+			c.pending = false
+			c.mu.Unlock()
+		}()
+		for path, fi := range files {
+			if _, err := c.sum(path, fi); err != nil {
+				log.Warn("web: archive not hashed", "path", path, "error", err)
+			}
+		}
+	}()
+}
+
 // listArchives lists the archives in dir, newest period first; withSum
-// adds each one's sha256.
-func (s *Server) listArchives(dir string, withSum bool) ([]archiveFile, error) {
+// adds each one's sha256 that is known or found within the cache's budget, and
+// says how many are still being hashed.
+func (s *Server) listArchives(dir string, withSum bool) (list []archiveFile, hashing int, err error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list archives: %w", err)
+		return nil, 0, fmt.Errorf("list archives: %w", err)
 	}
-	var out []archiveFile
+	deadline := time.Now().Add(s.sums.budget)
+	rest := map[string]os.FileInfo{}
 	for _, e := range ents {
 		if !archiveName.MatchString(e.Name()) || !e.Type().IsRegular() {
 			continue
@@ -87,31 +122,39 @@ func (s *Server) listArchives(dir string, withSum bool) ([]archiveFile, error) {
 			continue // removed meanwhile
 		}
 		a := archiveFile{Name: e.Name(), Bytes: fi.Size(), ModTime: fi.ModTime()}
-		if withSum {
-			if a.SHA256, err = s.sums.sum(filepath.Join(dir, e.Name()), fi); err != nil {
-				return nil, fmt.Errorf("archive %s: %w", e.Name(), err)
+		if path := filepath.Join(dir, e.Name()); withSum {
+			if sum, ok := s.sums.cached(path, fi); ok {
+				a.SHA256 = sum
+			} else if time.Now().Before(deadline) {
+				if a.SHA256, err = s.sums.sum(path, fi); err != nil {
+					return nil, 0, fmt.Errorf("archive %s: %w", e.Name(), err)
+				}
+			} else {
+				rest[path] = fi
 			}
 		}
-		out = append(out, a)
+		list = append(list, a)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name > out[j].Name })
-	return out, nil
+	s.sums.later(rest, s.log)
+	sort.Slice(list, func(i, j int) bool { return list[i].Name > list[j].Name })
+	return list, len(rest), nil
 }
 
 type archivesPage struct {
-	Dir   string
-	Files []archiveFile
-	Bytes int64
+	Dir     string
+	Files   []archiveFile
+	Bytes   int64
+	Hashing int // archives whose sha256 is still being computed
 }
 
 func (s *Server) archives(w http.ResponseWriter, r *http.Request, sess *session) {
 	dir := s.cfg().Report.OutDir
-	list, err := s.listArchives(dir, true)
+	list, hashing, err := s.listArchives(dir, true)
 	if err != nil {
 		s.failed(w, r, sess, "archives", "Archives", err)
 		return
 	}
-	p := archivesPage{Dir: dir, Files: list}
+	p := archivesPage{Dir: dir, Files: list, Hashing: hashing}
 	for _, f := range list {
 		p.Bytes += f.Bytes
 	}

@@ -89,7 +89,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 
 func (s *Server) disk() (diskState, error) {
 	d := diskState{Dir: s.cfg().Report.OutDir}
-	list, err := s.listArchives(d.Dir, false)
+	list, _, err := s.listArchives(d.Dir, false)
 	if err != nil {
 		return d, err
 	}

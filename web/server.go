@@ -75,7 +75,7 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{cfg: current, pool: opt.Pool, log: opt.Log, now: opt.Now,
 		sessions: newSessions(time.Duration(opt.Config.Web.SessionHours) * time.Hour),
-		limit:    newLimiter(), sums: &sumCache{}, mux: http.NewServeMux()}
+		limit:    newLimiter(), sums: &sumCache{budget: time.Second}, mux: http.NewServeMux()}
 	if err := s.parse(); err != nil {
 		return nil, err
 	}
