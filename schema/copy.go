@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,11 @@ func (c *CopyBuffer) Row(n int) {
 	}
 	c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(n))
 }
+
+// Grow makes room for n more bytes: a buffer filled to a known size is
+// then not copied again and again as it grows (by a quarter at a time
+// once large).
+func (c *CopyBuffer) Grow(n int) { c.buf = slices.Grow(c.buf, n) }
 
 // Len is the encoded size so far.
 func (c *CopyBuffer) Len() int { return len(c.buf) }

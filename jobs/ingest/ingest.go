@@ -303,7 +303,10 @@ func (in *ingester) file(ctx context.Context, path string) error {
 	free := make(chan *batch, 3)
 	full := make(chan *batch, 1)
 	for range 3 {
-		free <- &batch{days: map[time.Time]bool{}, reasons: map[string]int64{}}
+		b := &batch{days: map[time.Time]bool{}, reasons: map[string]int64{}}
+		// A batch ends with the row that takes it past BatchBytes.
+		b.rows.Grow(in.opt.BatchBytes + 64<<10)
+		free <- b
 	}
 	in.lines.Store(0)
 	var prog *progress
