@@ -22,6 +22,7 @@ func TestWriteModes(t *testing.T) {
 		{"private, strict umask", 0o077, Private(0), 0o600, 0o700},
 		{"public", 0o022, Public, 0o644, 0o755},
 		{"zero perm is private", 0o022, Perm{}, 0o640, 0o750},
+		{"zero perm, strict umask", 0o077, Perm{}, 0o600, 0o700},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,18 +30,21 @@ func Private(group int) Perm { return Perm{File: 0o640, Dir: 0o750, Group: group
 // under their own user: the metrics for node_exporter.
 var Public = Perm{File: 0o644, Dir: 0o755}
 
+// The zero Perm is Private's modes, under the umask as any other.
 func (p Perm) file() fs.FileMode {
-	if p.File == 0 {
-		return 0o640
+	m := p.File
+	if m == 0 {
+		m = 0o640
 	}
-	return p.File &^ umask()
+	return m &^ umask()
 }
 
 func (p Perm) dir() fs.FileMode {
-	if p.Dir == 0 {
-		return 0o750
+	m := p.Dir
+	if m == 0 {
+		m = 0o750
 	}
-	return p.Dir &^ umask()
+	return m &^ umask()
 }
 
 // apply sets the mode and group of an open file.
