@@ -37,7 +37,11 @@ const (
 	metaPseudoAt     = "pseudonymised_at"
 )
 
-func planPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, cut time.Time, loc *time.Location) error {
+// planPseudonymise lists in p.Pseudonymise the partitions that may hold
+// whole client addresses older than cut. count counts them, for the plan
+// shown (0 leaves a partition out); without it each candidate is listed
+// with -1 and left to the UPDATE, which reads it anyway.
+func planPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, cut time.Time, loc *time.Location, count bool) error {
 	p.PseudonymiseBefore = cut.Format("2006-01-02")
 	p.pseudoCut, p.pseudoLoc = cut, loc
 	p.Pseudonymise = map[string]int64{}
@@ -87,6 +91,10 @@ func planPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, cut time
 		if doneBefore != nil && day.Format("2006-01-02") < *doneBefore && !touched[name] {
 			continue // done at an earlier run, and nothing came in since
 		}
+		if !count {
+			p.Pseudonymise[name] = -1
+			continue
+		}
 		col := addressColumns[parent]
 		var n int64
 		q := fmt.Sprintf(`SELECT count(*) FROM %[1]s WHERE masklen(%[2]s) > `+networkLen, pgx.Identifier{name}.Sanitize(), col)
@@ -130,6 +138,7 @@ func applyPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *sl
 	// than the progress recorded below, and its addresses would be skipped
 	// for good. With the ingests waited out, the plan is made again: it
 	// sees every committed row, and every later batch is stamped after it.
+	// It does not count: each candidate's UPDATE reads it once.
 	for _, t := range []string{"http", "proxy"} {
 		l, err := lock.Acquire(ctx, pool, ingest.LockName(t), true)
 		if err != nil {
@@ -137,7 +146,7 @@ func applyPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *sl
 		}
 		defer l.Release()
 	}
-	if err := planPseudonymise(ctx, pool, p, p.pseudoCut, p.pseudoLoc); err != nil {
+	if err := planPseudonymise(ctx, pool, p, p.pseudoCut, p.pseudoLoc, false); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(p.Pseudonymise))
@@ -154,7 +163,13 @@ func applyPseudonymise(ctx context.Context, pool *pgxpool.Pool, p *Plan, log *sl
 		if err != nil {
 			return fmt.Errorf("pseudonymise %s: %w", name, err)
 		}
-		log.Info("client addresses pseudonymised", "partition", name, "rows", tag.RowsAffected())
+		// The plan then says what was done, as the counted one would.
+		if n := tag.RowsAffected(); n > 0 {
+			p.Pseudonymise[name] = n
+			log.Info("client addresses pseudonymised", "partition", name, "rows", n)
+		} else {
+			delete(p.Pseudonymise, name)
+		}
 	}
 	if tag, err := pool.Exec(ctx, `DELETE FROM rejects WHERE recorded_at < $1::date`, p.PseudonymiseBefore); err != nil {
 		return fmt.Errorf("pseudonymise: delete old rejected lines: %w", err)

@@ -82,6 +82,11 @@ func TestPseudonymise(t *testing.T) {
 	if err := maintain.Apply(ctx, db.Pool, plan, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
 		t.Fatal(err)
 	}
+	// The applied plan (a chain's report of its retention step) says what
+	// was rewritten: counted by the UPDATEs, partitions without any left out.
+	if len(plan.Pseudonymise) != 2 || plan.Pseudonymise["proxy_p20261120"] != 2 || plan.Pseudonymise["http_p20261120"] != 1 {
+		t.Errorf("applied plan: %v", plan.Pseudonymise)
+	}
 	want := map[string]string{
 		"20 10.4.24.0/24":      "kunde-a",
 		"20 2001:db8:1::/48":   "kunde-a",

@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -74,17 +73,9 @@ func PlanRetention(ctx context.Context, pool *pgxpool.Pool, r Retention, now tim
 	if r.RawDays > 0 {
 		cut := today.AddDate(0, 0, -r.RawDays)
 		p.RawBefore = cut.Format("2006-01-02")
-		rows, err := pool.Query(ctx, `
-			SELECT c.relname FROM pg_inherits i
-			JOIN pg_class c ON c.oid = i.inhrelid
-			JOIN pg_class parent ON parent.oid = i.inhparent
-			WHERE parent.relname = ANY($1)`, schema.PartitionedTables)
+		names, err := listPartitions(ctx, pool, schema.PartitionedTables)
 		if err != nil {
-			return nil, fmt.Errorf("retention: list partitions: %w", err)
-		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return nil, fmt.Errorf("retention: list partitions: %w", err)
+			return nil, fmt.Errorf("retention: %w", err)
 		}
 		for _, n := range names {
 			_, suffix, ok := strings.Cut(n, "_p")
@@ -93,13 +84,12 @@ func PlanRetention(ctx context.Context, pool *pgxpool.Pool, r Retention, now tim
 				p.Partitions = append(p.Partitions, n)
 			}
 		}
-		sort.Strings(p.Partitions)
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM rejects WHERE recorded_at < $1`, cut).Scan(&p.Rejects); err != nil {
 			return nil, fmt.Errorf("retention: count rejects: %w", err)
 		}
 	}
 	if r.PseudonymiseDays > 0 {
-		if err := planPseudonymise(ctx, pool, p, today.AddDate(0, 0, -r.PseudonymiseDays), loc); err != nil {
+		if err := planPseudonymise(ctx, pool, p, today.AddDate(0, 0, -r.PseudonymiseDays), loc, true); err != nil {
 			return nil, fmt.Errorf("retention: %w", err)
 		}
 	}
