@@ -68,31 +68,50 @@ func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []strin
 		fmt.Fprintf(a.stdout, "  left out (outside %s..%s): %s\n", from.Format("2006-01-02"), to.Format("2006-01-02"), plural(res.Outside, "row"))
 		partial = append(partial, ingest.LeftOut(s, res, opt.RejectThreshold)...)
 	}
-	// The range's days, then every other day still waiting for its
-	// rollup: the month's archive below covers days outside the range.
+	// Every day of the range is recomputed. Those the files gave rows
+	// are rolled up by their daily archives, which read the rows anyway
+	// (report.Options.Rollup, as in the daily chain); the rest of the
+	// range first. Then every other day still waiting: the monthly
+	// archives cover days outside the range.
 	ropt := rollup.FromConfig(a.cfg, a.log)
+	repopt := report.FromConfig(a.cfg, "", a.log)
+	days, err := report.Periods("day", from, to, a.cfg.Loc)
+	if err != nil {
+		return err
+	}
+	if ropt.Leave, err = rollup.DirtyIn(ctx, pool, from, days[len(days)-1].End); err != nil {
+		return err
+	}
 	ru, err := rollup.Run(ctx, pool, from, to, ropt)
 	if err != nil {
 		return err
 	}
-	rest, err := rollup.Run(ctx, pool, time.Time{}, time.Time{}, ropt)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "rollup: %s recomputed\n", plural(int64(len(ru.Recomputed)+len(rest.Recomputed)), "table-day"))
-	repopt := report.FromConfig(a.cfg, "", a.log)
-	for _, kind := range []string{"day", "month"} {
-		periods, err := report.Periods(kind, from, to, a.cfg.Loc)
+	recomputed := len(ru.Recomputed)
+	dayOpt, fuse := repopt, rollup.FromConfig(a.cfg, a.log)
+	dayOpt.Rollup = &fuse
+	for _, p := range days {
+		res, err := report.Build(ctx, pool, p, dayOpt)
 		if err != nil {
 			return err
 		}
-		for _, p := range periods {
-			res, err := report.Build(ctx, pool, p, repopt)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%s  sha256 %s\n", res.Path, res.SHA256)
+		recomputed += len(res.RolledUp)
+		fmt.Fprintf(a.stdout, "%s  sha256 %s\n", res.Path, res.SHA256)
+	}
+	rest, err := rollup.Run(ctx, pool, time.Time{}, time.Time{}, rollup.FromConfig(a.cfg, a.log))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "rollup: %s recomputed\n", plural(int64(recomputed+len(rest.Recomputed)), "table-day"))
+	months, err := report.Periods("month", from, to, a.cfg.Loc)
+	if err != nil {
+		return err
+	}
+	for _, p := range months {
+		res, err := report.Build(ctx, pool, p, repopt)
+		if err != nil {
+			return err
 		}
+		fmt.Fprintf(a.stdout, "%s  sha256 %s\n", res.Path, res.SHA256)
 	}
 	if len(partial) > 0 {
 		return &partialError{strings.Join(partial, "; ")}

@@ -102,8 +102,8 @@ type Options struct {
 	// is mail in and mail out.
 	LocalDomains []string
 	Log          *slog.Logger
-	// Leave are dirty days Run leaves to another reader of their rows (see
-	// Fused).
+	// Leave are days Run leaves to another reader of their rows (see
+	// Fused), dirty or in its range.
 	Leave []DayTable
 }
 
@@ -276,7 +276,6 @@ func Run(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, opt Option
 		if todo, err = Dirty(ctx, pool); err != nil {
 			return nil, err
 		}
-		todo = slices.DeleteFunc(todo, func(d DayTable) bool { return slices.Contains(opt.Leave, d) })
 	} else {
 		for d := schema.Day(from, opt.Loc); !d.After(to); d = schema.NextDay(d) {
 			for _, tb := range Tables {
@@ -284,6 +283,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, opt Option
 			}
 		}
 	}
+	todo = slices.DeleteFunc(todo, func(d DayTable) bool { return slices.Contains(opt.Leave, d) })
 	res := &Result{Recomputed: []DayTable{}}
 	for _, dt := range todo {
 		day, err := time.ParseInLocation("2006-01-02", dt.Day, opt.Loc)
