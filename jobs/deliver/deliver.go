@@ -29,11 +29,10 @@ const LockName = "deliver"
 
 // Options are what a delivery run needs besides the database.
 type Options struct {
-	Mail   config.Mail
-	Loc    *time.Location
-	OutDir string // where archives are found, and built when missing
-	// Report builds a missing archive; Loc, OutDir and Log stand in for
-	// its empty fields.
+	Mail config.Mail
+	// Report is where archives are found (OutDir) and how a missing one
+	// is built; its Loc is the zone of the messages' dates too. Log stands
+	// in for its Log when that is nil.
 	Report report.Options
 	Outbox string // where rendered messages wait: <state_dir>/outbox
 	// Perm is who may read the outbox; the zero Perm is 0640/0750 with the
@@ -54,8 +53,6 @@ type Options struct {
 func FromConfig(c *config.Config, log *slog.Logger) Options {
 	return Options{
 		Mail:   c.Mail,
-		Loc:    c.Loc,
-		OutDir: c.Report.OutDir,
 		Report: report.FromConfig(c, "", log),
 		Outbox: filepath.Join(c.StateDir, "outbox"),
 		Perm:   atomicfile.Private(c.Report.GID),

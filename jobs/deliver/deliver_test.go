@@ -62,7 +62,7 @@ func setup(t *testing.T) *env {
 				From: "ispacct@cpe.example.net", To: []string{mailtest.Admin}, MaxAttachMB: 10,
 				RetryMin: 5 * time.Minute, RetryMax: time.Hour,
 			},
-			Loc: db.Loc, OutDir: filepath.Join(dir, "archive"), Outbox: filepath.Join(dir, "outbox"),
+			Report: report.Options{Loc: db.Loc, OutDir: filepath.Join(dir, "archive")}, Outbox: filepath.Join(dir, "outbox"),
 			Host: "cpe.example.net", Log: pgtest.Log(),
 		},
 	}

@@ -23,14 +23,16 @@ import (
 // enqueueArchive makes sure the period's archive exists and that each
 // configured channel has a message for it in the outbox.
 func enqueueArchive(ctx context.Context, pool *pgxpool.Pool, p report.Period, opt Options, again bool) (*ArchiveResult, error) {
-	path := filepath.Join(opt.OutDir, report.FileName(p))
+	path := filepath.Join(opt.Report.OutDir, report.FileName(p))
 	ar := &ArchiveResult{Period: p.Name(), Path: path}
 	_, err := os.Stat(path)
 	if again || errors.Is(err, os.ErrNotExist) {
 		// A resend rebuilds: rows may have arrived since. The same data
 		// gives the same bytes, and so the same Message-ID.
 		ro := opt.Report
-		ro.Loc, ro.OutDir, ro.Log = opt.Loc, opt.OutDir, opt.Log
+		if ro.Log == nil {
+			ro.Log = opt.Log
+		}
 		if _, err := report.Build(ctx, pool, p, ro); err != nil {
 			return nil, err
 		}
@@ -139,7 +141,7 @@ func queueArchive(ctx context.Context, pool *pgxpool.Pool, opt Options, ch strin
 	d.MessageID = messageID(KindArchive, "acct-"+s.Period, ch, s.Archive.SHA256, opt.Host)
 	d.Subject = archiveSubject(s, opt.Host)
 	msg := &mailer.Message{
-		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: d.CreatedAt.In(opt.Loc),
+		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: d.CreatedAt.In(opt.Report.Loc),
 		MessageID: d.MessageID, Body: s.Text(), Attachment: att,
 		Headers: []mailer.Header{{Name: "X-Ispacct-Period", Value: s.Period}, {Name: "X-Ispacct-Archive-SHA256", Value: s.Archive.SHA256}},
 	}

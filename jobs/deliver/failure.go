@@ -92,9 +92,9 @@ func failureMessage(opt Options, f Failure) (*Delivery, *mailer.Message) {
 		what = "PARTLY DONE"
 	}
 	d.Subject = fmt.Sprintf("[ispacct %s] %s: %s", opt.Host, what, f.Job)
-	n := mailer.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Loc), Err: errText, Command: f.Command, Partial: f.Partial}
+	n := mailer.FailureNotice{Job: f.Job, Host: opt.Host, At: at.In(opt.Report.Loc), Err: errText, Command: f.Command, Partial: f.Partial}
 	msg := &mailer.Message{
-		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: at.In(opt.Loc), MessageID: d.MessageID,
+		From: opt.Mail.From, To: headerTo(opt), Subject: d.Subject, Date: at.In(opt.Report.Loc), MessageID: d.MessageID,
 		Body: n.Text(), Headers: []mailer.Header{{Name: "X-Ispacct-Job", Value: safe(f.Job)}},
 	}
 	return d, msg

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ispacct/ispacct/config"
 	"github.com/ispacct/ispacct/jobs/deliver"
+	"github.com/ispacct/ispacct/jobs/report"
 	"github.com/ispacct/ispacct/schema/pgtest"
 )
 
@@ -18,7 +19,7 @@ import (
 // reaches the Maildir, once per failure (same job, same second).
 func TestNotifyFailureDirect(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "Maildir")
-	opt := deliver.Options{Mail: config.Mail{From: "ispacct@cpe.example.net", Maildir: md}, Loc: pgtest.Berlin,
+	opt := deliver.Options{Mail: config.Mail{From: "ispacct@cpe.example.net", Maildir: md}, Report: report.Options{Loc: pgtest.Berlin},
 		Host: "cpe.example.net", Log: pgtest.Log()}
 	f := deliver.Failure{Job: "run daily 2026-11-21", Err: errors.New("connect to postgres /run/x:5432/ispacct: connection refused"),
 		Command: "ispacct run daily --date 2026-11-21", At: time.Date(2026, 11, 22, 1, 30, 2, 0, pgtest.Berlin)}
