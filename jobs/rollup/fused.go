@@ -35,7 +35,7 @@ func Begin(ctx context.Context, tx pgx.Tx, table string, t time.Time, opt Option
 		return nil, err
 	}
 	day := schema.Day(t, opt.Loc)
-	d, retired, err := prepare(ctx, tx, table, day, opt)
+	d, retired, err := prepare(ctx, tx, table, day, opt, true)
 	if err != nil || retired {
 		return nil, err
 	}

@@ -148,7 +148,7 @@ func Day(ctx context.Context, pool *pgxpool.Pool, table string, t time.Time, opt
 		return err
 	}
 	day := schema.Day(t, opt.Loc)
-	rng, retired, err := prepare(ctx, pool, table, day, opt)
+	rng, retired, err := prepare(ctx, pool, table, day, opt, tb.File == "")
 	if err != nil || retired {
 		return err
 	}
@@ -200,7 +200,9 @@ type queryRower interface {
 
 // prepare finds where table's day's rows are, or that the day is retired:
 // its raw rows are past retention, and its aggregates stay as they are.
-func prepare(ctx context.Context, q queryRower, table string, day time.Time, opt Options) (dayRange, bool, error) {
+// inGo: the day is summed in Go, which needs to know how the server lowers
+// text; its SQL needs not.
+func prepare(ctx context.Context, q queryRower, table string, day time.Time, opt Options, inGo bool) (dayRange, bool, error) {
 	date := day.Format("2006-01-02")
 	var retired bool
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM retired_days WHERE tbl = $1 AND day = $2)`, table, date).Scan(&retired); err != nil {
@@ -222,6 +224,9 @@ func prepare(ctx context.Context, q queryRower, table string, day time.Time, opt
 		src = table
 	}
 	rng := dayRange{src: src, day: day, start: day, end: schema.NextDay(day), domains: opt.LocalDomains}
+	if !inGo {
+		return rng, false, nil
+	}
 	if err := q.QueryRow(ctx, cLowerSQL).Scan(&rng.lowerInGo); err != nil {
 		return dayRange{}, false, fmt.Errorf("rollup %s %s: %w", table, date, err)
 	}
