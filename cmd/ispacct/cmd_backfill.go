@@ -87,8 +87,8 @@ func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []strin
 		return err
 	}
 	recomputed := len(ru.Recomputed)
-	dayOpt, fuse := repopt, rollup.FromConfig(a.cfg, a.log)
-	dayOpt.Rollup = &fuse
+	dayOpt := repopt
+	dayOpt.Rollup = &ropt // Leave is Run's alone
 	for _, p := range days {
 		res, err := report.Build(ctx, pool, p, dayOpt)
 		if err != nil {
@@ -97,7 +97,9 @@ func runBackfill(ctx context.Context, a *app, opts backfillOptions, args []strin
 		recomputed += len(res.RolledUp)
 		fmt.Fprintf(a.stdout, "%s  sha256 %s\n", res.Path, res.SHA256)
 	}
-	rest, err := rollup.Run(ctx, pool, time.Time{}, time.Time{}, rollup.FromConfig(a.cfg, a.log))
+	all := ropt
+	all.Leave = nil
+	rest, err := rollup.Run(ctx, pool, time.Time{}, time.Time{}, all)
 	if err != nil {
 		return err
 	}
