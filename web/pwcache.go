@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"os"
 	"sync"
 )
@@ -22,8 +23,7 @@ func (c *passwordCache) hash(path, user string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		// Missing or out of reach: the sessions end, as a login would fail.
-		_, err = readPasswords(path)
-		return nil, err
+		return nil, fmt.Errorf("web password file: %w", err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
