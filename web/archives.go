@@ -113,7 +113,10 @@ func (s *Server) listArchives(dir string, withSum bool) (list []archiveFile, has
 	}
 	deadline := time.Now().Add(s.sums.budget)
 	rest := map[string]os.FileInfo{}
-	for _, e := range ents {
+	// Newest first (ReadDir sorts by name, so by period): within the
+	// budget the archives most likely wanted get their sums.
+	for i := len(ents) - 1; i >= 0; i-- {
+		e := ents[i]
 		if !archiveName.MatchString(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
