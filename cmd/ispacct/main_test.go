@@ -334,6 +334,17 @@ func TestBackfill(t *testing.T) {
 		t.Fatalf("aggregates of 2026-10-25: %d bytes", aggBytes)
 	}
 	sum1 := regexp.MustCompile(`sha256 [0-9a-f]+`).FindAllString(out, -1)
+	// The daily archive, which rolled its day up as it read it, is the
+	// one 'ispacct report' builds on the aggregates now in place.
+	again := filepath.Join(dir, "again")
+	if code, out, stderr := ispacct(t, "report", "--config", cfg, "--db", db.ConnString, "--from", "2026-10-25", "--out", again); code != 0 {
+		t.Fatalf("report: exit %d\n%s%s", code, out, stderr)
+	}
+	byBackfill, err1 := os.ReadFile(filepath.Join(dir, "out", "acct-2026-10-25.zip"))
+	byReport, err2 := os.ReadFile(filepath.Join(again, "acct-2026-10-25.zip"))
+	if err1 != nil || err2 != nil || !bytes.Equal(byBackfill, byReport) {
+		t.Fatalf("the backfill's daily archive is not the report's (%v, %v)", err1, err2)
+	}
 	code, out, _ = ispacct(t, args...)
 	if code != 0 || !strings.Contains(out, "0 rows into proxy") {
 		t.Fatalf("second backfill: exit %d\n%s", code, out)
